@@ -1,0 +1,1 @@
+"""The aiida-orbmag command-line tool."""

@@ -1,0 +1,1 @@
+"""Pure numpy/scipy physics core: no aiida import below this package."""
