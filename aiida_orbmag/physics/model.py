@@ -66,7 +66,9 @@ class TightBindingModel:
         nw = self.num_wann
         nr = len(self.r_vectors)
         if self.lattice.shape != (3, 3):
-            raise ValueError(f"lattice must be a 3x3 array of lattice vectors (rows, Å), got shape {self.lattice.shape}.")
+            raise ValueError(
+                f"lattice must be a 3x3 array of lattice vectors (rows, Å), got shape {self.lattice.shape}."
+            )
         if abs(np.linalg.det(self.lattice)) < 1e-8:
             raise ValueError("The lattice vectors are linearly dependent; give three independent vectors a1, a2, a3.")
         if self.r_vectors.ndim != 2 or self.r_vectors.shape[1] != 3:
@@ -77,15 +79,21 @@ class TightBindingModel:
                 f"got shape {self.degeneracy.shape} with minimum {self.degeneracy.min(initial=1)}."
             )
         if self.hamiltonian.shape != (nr, nw, nw):
-            raise ValueError(f"hamiltonian must have shape (nR, nw, nw) = ({nr}, {nw}, {nw}), got {self.hamiltonian.shape}.")
+            raise ValueError(
+                f"hamiltonian must have shape (nR, nw, nw) = ({nr}, {nw}, {nw}), got {self.hamiltonian.shape}."
+            )
         if self.centres.shape != (nw, 3):
             raise ValueError(f"centres must have shape (num_wann, 3) = ({nw}, 3), got {self.centres.shape}.")
         if self.position is not None and self.position.shape != (nr, nw, nw, 3):
-            raise ValueError(f"position must have shape (nR, nw, nw, 3) = ({nr}, {nw}, {nw}, 3), got {self.position.shape}.")
+            raise ValueError(
+                f"position must have shape (nR, nw, nw, 3) = ({nr}, {nw}, {nw}, 3), got {self.position.shape}."
+            )
         for name in ("lattice", "hamiltonian", "centres", "position"):
             value = getattr(self, name)
             if value is not None and not np.all(np.isfinite(value)):
-                raise ValueError(f"The model's {name} contains NaN or infinite values; check the file it was read from.")
+                raise ValueError(
+                    f"The model's {name} contains NaN or infinite values; check the file it was read from."
+                )
         if len(np.unique(self.r_vectors, axis=0)) != nr:
             raise ValueError("r_vectors contains repeated R vectors; each R must appear once.")
         self._check_hermitian()

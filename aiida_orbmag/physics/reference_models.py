@@ -60,9 +60,14 @@ def cri3_like_bilayer(*, zeeman: float = 0.0, vacuum: float = 20.0, **overrides)
         return np.kron(layer, spin)
 
     hop = {
-        (0, 0, 0): p["exchange"] * in_layer(tau_z, sz) + zeeman * in_layer(np.eye(2), sz) - p["t1"] * in_layer(tau_plus, s0),
-        (1, 0, 0): -p["t_x"] * in_layer(np.eye(2), s0) - 1j * p["soc"] * in_layer(tau_z, sy) - p["t2"] * in_layer(tau_plus, s0),
-        (0, 1, 0): -p["t_y"] * in_layer(np.eye(2), s0) + 1j * p["soc"] * in_layer(tau_z, sx)
+        (0, 0, 0): p["exchange"] * in_layer(tau_z, sz)
+        + zeeman * in_layer(np.eye(2), sz)
+        - p["t1"] * in_layer(tau_plus, s0),
+        (1, 0, 0): -p["t_x"] * in_layer(np.eye(2), s0)
+        - 1j * p["soc"] * in_layer(tau_z, sy)
+        - p["t2"] * in_layer(tau_plus, s0),
+        (0, 1, 0): -p["t_y"] * in_layer(np.eye(2), s0)
+        + 1j * p["soc"] * in_layer(tau_z, sx)
         + 1j * p["soc_interlayer"] * in_layer(tau_z, sz),
         (1, 1, 0): -p["t_prime"] * in_layer(np.eye(2), s0),
         (1, -1, 0): -p["t_prime"] * in_layer(np.eye(2), s0),
@@ -71,7 +76,9 @@ def cri3_like_bilayer(*, zeeman: float = 0.0, vacuum: float = 20.0, **overrides)
     hop[(0, 0, 0)] = hop[(0, 0, 0)] + np.tril(hop[(0, 0, 0)], -1).conj().T
     # R = -a x (and the other -R blocks) follow by Hermiticity, t(-R) = t(R)^dagger, in model_from_hoppings
     centres = np.array([[-s * a / 2, 0, 0]] * 2 + [[s * a / 2, 0, 0]] * 2)
-    return model_from_hoppings(_rectangular_lattice(a, b, vacuum), centres, hop, source="cri3_like_bilayer", spinor=True)
+    return model_from_hoppings(
+        _rectangular_lattice(a, b, vacuum), centres, hop, source="cri3_like_bilayer", spinor=True
+    )
 
 
 def two_band_model(
@@ -136,7 +143,9 @@ def gamma_matrix_model(*, vacuum: float = 20.0) -> TightBindingModel:
         block = factor * np.einsum("a,aij->ij", coeff[:, column], matrices)
         key = (n1, n2, 0)
         hop[key] = hop.get(key, 0) + block
-    return model_from_hoppings(_rectangular_lattice(1.0, 1.0, vacuum), np.zeros((4, 3)), hop, source="gamma_matrix_model")
+    return model_from_hoppings(
+        _rectangular_lattice(1.0, 1.0, vacuum), np.zeros((4, 3)), hop, source="gamma_matrix_model"
+    )
 
 
 def gamma_model_vectors(k: np.ndarray):
@@ -152,3 +161,55 @@ def gamma_model_vectors(k: np.ndarray):
         grads.append(np.stack([n1 * df, n2 * df], axis=1)[:, :, None] * c)
     value, grad = sum(values), sum(grads)
     return value[:, 0], grad[:, :, 0], value[:, 1:], grad[:, :, 1:]
+
+
+def random_model(
+    num_wann: int = 8,
+    *,
+    seed: int = 0,
+    orbitals_per_site: int = 2,
+    hopping_range: int = 1,
+    position_spread: float = 0.05,
+    vacuum: float = 20.0,
+) -> TightBindingModel:
+    """A random Hermitian model on an oblique lattice, with orbitals grouped on sites at random positions and a
+    random off-diagonal position matrix (Å) of size ``position_spread``: no symmetry, nothing accidental.
+
+    Hoppings decay as exp(-|R + tau_n - tau_m|) and cover all R with |R1|, |R2| <= ``hopping_range``.
+    """
+    if num_wann % orbitals_per_site:
+        raise ValueError("num_wann must be a multiple of orbitals_per_site.")
+    rng = np.random.default_rng(seed)
+    lattice = np.array([[1.0, 0.0, 0.0], [0.35, 1.1, 0.0], [0.0, 0.0, vacuum]])
+    sites = rng.uniform(0, 1, size=(num_wann // orbitals_per_site, 2)) @ lattice[:2, :2]
+    centres = np.zeros((num_wann, 3))
+    centres[:, :2] = np.repeat(sites, orbitals_per_site, axis=0)
+    span = range(-hopping_range, hopping_range + 1)
+    half = [(n1, n2, 0) for n1 in span for n2 in span if (n1, n2) > (0, 0)]  # one of each +-R pair
+    r_vectors = [(0, 0, 0)] + half + [(-n1, -n2, 0) for n1, n2, _ in half]
+
+    def random_complex(shape):
+        return rng.normal(size=shape) + 1j * rng.normal(size=shape)
+
+    ham, pos = {}, {}
+    for r in [(0, 0, 0)] + half:
+        disp = np.array(r[:2]) @ lattice[:2, :2] + centres[None, :, :2] - centres[:, None, :2]
+        ham[r] = 0.5 * random_complex((num_wann, num_wann)) * np.exp(-np.linalg.norm(disp, axis=-1))
+        pos[r] = position_spread * random_complex((num_wann, num_wann, 3))
+    ham[(0, 0, 0)] = 0.5 * (ham[(0, 0, 0)] + ham[(0, 0, 0)].conj().T)
+    pos0 = 0.5 * (pos[(0, 0, 0)] + np.conj(np.swapaxes(pos[(0, 0, 0)], 0, 1)))
+    pos0[np.arange(num_wann), np.arange(num_wann)] = centres
+    pos[(0, 0, 0)] = pos0
+    for r in half:
+        minus = (-r[0], -r[1], 0)
+        ham[minus] = ham[r].conj().T
+        pos[minus] = np.conj(np.swapaxes(pos[r], 0, 1))
+    return TightBindingModel(
+        lattice=lattice,
+        r_vectors=np.array(r_vectors),
+        degeneracy=np.ones(len(r_vectors), dtype=np.int64),
+        hamiltonian=np.stack([ham[r] for r in r_vectors]),
+        centres=centres,
+        position=np.stack([pos[r] for r in r_vectors]),
+        source=f"random_model(num_wann={num_wann}, seed={seed})",
+    )

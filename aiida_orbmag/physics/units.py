@@ -5,8 +5,8 @@ e/hbar taken out. In those units
 
 - Lambda (Xiao et al., PRB 103, 045401 (2021), Eq. 11) comes in (e/hbar) Å³,
 - chi (Eq. 8) in (e²/hbar) Å, independent of the sign of the charge,
-- alpha (Eq. 9) in (e k_B/hbar) Å. The electron charge is e = -|e| (:data:`ELECTRON_CHARGE_SIGN`), so alpha in the
-  positive unit (|e| k_B/hbar) Å is minus the reduced integral.
+- alpha (Eq. 9) in (e k_B/hbar) Å. The electron charge is e = -|e| (:data:`ELECTRON_CHARGE_SIGN`); the response
+  module multiplies by that sign once, so every alpha it returns is in the positive unit (|e| k_B/hbar) Å.
 
 Reported units: chi in nm/Ohm, alpha in nA nm/K (= 1e-18 A m/K), magnetization in mu_B/nm² (or A, the SI unit of
 a 2D magnetization, magnetic moment per area).
@@ -35,9 +35,9 @@ def chi_to_nm_per_ohm(chi_reduced):
     return chi_reduced * CHI_UNIT_NM_PER_OHM
 
 
-def alpha_to_na_nm_per_k(alpha_reduced):
-    """alpha from the reduced integral (e k_B/hbar) Å, e = -|e|, to nA nm/K."""
-    return ELECTRON_CHARGE_SIGN * alpha_reduced * ALPHA_UNIT_NA_NM_PER_K
+def alpha_to_na_nm_per_k(alpha):
+    """alpha from (|e| k_B/hbar) Å to nA nm/K."""
+    return alpha * ALPHA_UNIT_NA_NM_PER_K
 
 
 def relaxation_time_to_inverse_ev(tau_fs: float) -> float:

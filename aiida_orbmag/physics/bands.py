@@ -1,0 +1,122 @@
+"""Band-basis matrices at a batch of k-points: energies, velocity matrix, its k-derivative, degenerate clusters.
+
+Index legend: k = k-point, n m p = bands, a b = Cartesian x, y.
+
+Velocity (eV Å; hbar v = V). With the Wannier-gauge Berry connection A^W (Wang, Yates, Souza, Vanderbilt, PRB 74,
+195118 (2006), Eqs. 23-26), the velocity operator inside the Wannier space is
+
+    V_a = dH/dk_a + i [H, A^W_a]            (band basis: V^nm = (dH_a)^nm + i (e_n - e_m) Abar_a^nm),
+
+so that the interband Berry connection is A^nm = i V^nm / (e_m - e_n) with both terms included, and V^nn = de_n/dk_a.
+Its k-derivative (the operator, before rotation to the band basis) is
+
+    dV_a/dk_b = d²H/dk_a dk_b + i [dH/dk_b, A^W_a] + i [H, dA^W_a/dk_b].
+
+Eigenvectors rotate with dH/dk (not V): (U^+ dU/dk_b)^pm = (dH_b)^pm / (e_m - e_p) for p outside the cluster of m.
+
+Degenerate clusters D(n): bands whose energies differ by less than ``degeneracy_tol`` (eV), chained along the
+sorted spectrum at each k. All interband sums run outside the cluster; cluster-level quantities use the cluster's
+mean energy and mean velocity.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .fourier import WannierGaugeMatrices
+
+
+def _sandwich(u: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """U^+ X U for stacked X with any number of Cartesian axes between k and the two band axes."""
+    extra = matrix.ndim - 3
+    uu = u.reshape(u.shape[:1] + (1,) * extra + u.shape[1:])
+    return np.conj(np.swapaxes(uu, -1, -2)) @ matrix @ uu
+
+
+@dataclasses.dataclass(frozen=True)
+class BandBasis:
+    """Band-basis quantities at a batch of k-points (see the module docstring).
+
+    energies (k, n) eV; eigenvectors (k, m, n); velocity V (k, a, n, m) eV Å; dh_band (k, a, n, m) = U^+ dH_a U;
+    dvelocity (k, a, b, n, m) = U^+ (dV_a/dk_b) U (eV Å²) or None; connection_bar (k, a, n, m) = U^+ A^W U (Å) or
+    None; dconnection_bar (k, a, b, n, m) = U^+ dA^W_a/dk_b U or None; cluster (k, n) integer labels;
+    outside (k, n, m) True where m is not in D(n); inverse_gap (k, n, m) = 1/(e_n - e_m) outside D(n), 0 inside;
+    cluster_energy (k, n) and cluster_velocity (k, a, n): means over D(n).
+    """
+
+    energies: np.ndarray
+    eigenvectors: np.ndarray
+    velocity: np.ndarray
+    dh_band: np.ndarray
+    dvelocity: np.ndarray | None
+    connection_bar: np.ndarray | None
+    dconnection_bar: np.ndarray | None
+    cluster: np.ndarray
+    outside: np.ndarray
+    inverse_gap: np.ndarray
+    cluster_energy: np.ndarray
+    cluster_velocity: np.ndarray
+
+
+def degenerate_clusters(energies: np.ndarray, tol: float) -> np.ndarray:
+    """(k, n) cluster labels: consecutive sorted bands closer than ``tol`` (eV) share a label (chained)."""
+    if not tol >= 0:
+        raise ValueError(f"The degeneracy tolerance must be a non-negative energy in eV, got {tol}.")
+    new = np.diff(energies, axis=-1) >= tol
+    return np.concatenate([np.zeros(energies.shape[:-1] + (1,), dtype=np.int64), np.cumsum(new, axis=-1)], axis=-1)
+
+
+def band_basis(
+    wannier: WannierGaugeMatrices, degeneracy_tol: float, derivatives: bool = True, rotation=None
+) -> BandBasis:
+    """Diagonalise H(k) and rotate the Wannier-gauge matrices to the band basis.
+
+    :param degeneracy_tol: energy (eV) below which bands form one degenerate cluster.
+    :param derivatives: also form dV/dk (needed for the analytic metric derivative).
+    :param rotation: optional callable ``(eigenvectors, cluster) -> eigenvectors`` applied before anything else is
+        computed (the gauge-invariance tests use it to rotate states inside clusters).
+    """
+    energies, u = np.linalg.eigh(wannier.hamiltonian)
+    cluster = degenerate_clusters(energies, degeneracy_tol)
+    if rotation is not None:
+        u = rotation(u, cluster)
+    outside = cluster[:, :, None] != cluster[:, None, :]
+    with np.errstate(divide="ignore"):
+        inverse_gap = np.where(outside, 1.0 / (energies[:, :, None] - energies[:, None, :] + ~outside), 0.0)
+    dh_band = _sandwich(u, wannier.dh)
+    energy_diff = energies[:, None, :, None] - energies[:, None, None, :]  # (k, 1, n, m): e_n - e_m
+    velocity = dh_band
+    abar = dabar = None
+    if wannier.connection is not None:
+        abar = _sandwich(u, wannier.connection)
+        velocity = dh_band + 1j * energy_diff * abar
+        dabar = _sandwich(u, wannier.dconnection)  # (k, a, b, n, m): d A_a / dk_b
+    dvelocity = None
+    if derivatives:
+        dvelocity = _sandwich(u, wannier.d2h)  # (k, a, b, n, m)
+        if abar is not None:
+            for a in range(2):
+                for b in range(2):
+                    commutator = dh_band[:, b] @ abar[:, a] - abar[:, a] @ dh_band[:, b]
+                    dvelocity[:, a, b] += 1j * commutator + 1j * energy_diff[:, 0] * dabar[:, a, b]
+    same = (~outside).astype(float)
+    count = same.sum(axis=-1)
+    cluster_energy = np.einsum("knm,km->kn", same, energies) / count
+    diagonal_velocity = np.real(np.einsum("kann->kan", velocity))
+    cluster_velocity = np.einsum("knm,kam->kan", same, diagonal_velocity) / count[:, None]
+    return BandBasis(
+        energies=energies,
+        eigenvectors=u,
+        velocity=velocity,
+        dh_band=dh_band,
+        dvelocity=dvelocity,
+        connection_bar=abar,
+        dconnection_bar=dabar,
+        cluster=cluster,
+        outside=outside,
+        inverse_gap=inverse_gap,
+        cluster_energy=cluster_energy,
+        cluster_velocity=cluster_velocity,
+    )

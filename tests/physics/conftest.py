@@ -1,0 +1,19 @@
+"""Shared helpers for the physics tests."""
+
+import numpy as np
+import pytest
+
+from aiida_orbmag.physics.bands import band_basis
+from aiida_orbmag.physics.fourier import FourierInterpolator
+
+
+def bands_at(model, kpoints, *, tol=1e-5, convention="I", position_operator="full", rotation=None):
+    """Band basis of ``model`` at Cartesian ``kpoints`` (nk, 2)."""
+    interpolator = FourierInterpolator(model, convention, position_operator)
+    return band_basis(interpolator.at(np.asarray(kpoints, dtype=float)), tol, rotation=rotation)
+
+
+@pytest.fixture
+def random_kpoints():
+    """Twenty reproducible random k-points in [-pi, pi)² (1/Å for the unit-lattice models)."""
+    return np.random.default_rng(7).uniform(-np.pi, np.pi, size=(20, 2))
