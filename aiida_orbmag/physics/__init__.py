@@ -1,1 +1,21 @@
-"""Pure numpy/scipy physics core: no aiida import below this package."""
+"""Pure numpy/scipy physics core: no aiida import below this package.
+
+The entry points most users need::
+
+    from aiida_orbmag.physics import compute_susceptibility, lambda_map, TightBindingModel
+"""
+
+from .model import TightBindingModel, model_from_hoppings
+from .mott import mott_alpha, sommerfeld_alpha_over_t
+from .response import LambdaMap, SusceptibilityResult, compute_susceptibility, lambda_map
+
+__all__ = [
+    "LambdaMap",
+    "SusceptibilityResult",
+    "TightBindingModel",
+    "compute_susceptibility",
+    "lambda_map",
+    "model_from_hoppings",
+    "mott_alpha",
+    "sommerfeld_alpha_over_t",
+]

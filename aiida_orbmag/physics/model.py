@@ -65,6 +65,12 @@ class TightBindingModel:
     def _validate(self):
         nw = self.num_wann
         nr = len(self.r_vectors)
+        for name in ("lattice", "hamiltonian", "centres", "position"):
+            value = getattr(self, name)
+            if value is not None and not np.all(np.isfinite(value)):
+                raise ValueError(
+                    f"The model's {name} contains NaN or infinite values; check the file it was read from."
+                )
         if self.lattice.shape != (3, 3):
             raise ValueError(
                 f"lattice must be a 3x3 array of lattice vectors (rows, Å), got shape {self.lattice.shape}."

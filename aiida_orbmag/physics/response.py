@@ -141,14 +141,14 @@ def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, re
         raise ValueError(f"Temperatures must be finite and >= 0 K, got {temperature.tolist()}.")
     if metric_form not in METRIC_FORMS:
         raise ValueError(f"Unknown metric form {metric_form!r}; use one of {METRIC_FORMS}.")
+    if relaxation_time_fs is not None and not (np.isfinite(relaxation_time_fs) and relaxation_time_fs > 0):
+        raise ValueError(f"The relaxation time must be a positive number of fs, got {relaxation_time_fs}.")
     needs_positive_t = metric_form == "fermi_surface" or relaxation_time_fs is not None
     if needs_positive_t and np.any(temperature == 0):
         raise ValueError(
             "The Fermi-surface metric form and the extrinsic (relaxation-time) response need temperatures > 0 K; "
             "use the analytic metric form for T = 0, or a small positive temperature."
         )
-    if relaxation_time_fs is not None and not (np.isfinite(relaxation_time_fs) and relaxation_time_fs > 0):
-        raise ValueError(f"The relaxation time must be a positive number of fs, got {relaxation_time_fs}.")
     if not (np.isfinite(degeneracy_tol) and degeneracy_tol >= 0):
         raise ValueError(f"The degeneracy tolerance must be a non-negative energy in eV, got {degeneracy_tol}.")
     if not isinstance(model, TightBindingModel):

@@ -1,6 +1,7 @@
 """Lambda's first term against closed forms (two-band d0 + d.sigma; four-band PT eps0 + d.Gamma), point by point."""
 
 import numpy as np
+import pytest
 
 from aiida_orbmag.physics import geometry
 from aiida_orbmag.physics.reference_models import (
@@ -58,3 +59,32 @@ def test_gamma_model_cluster_first_term(random_kpoints):
     t1 = geometry.lambda_first_term(bands)[:, :, :2].sum(axis=-1)
     assert np.allclose(t1, expected_t1, rtol=1e-8, atol=1e-11)
     assert np.abs(expected_t1).max() > 1e-3
+
+
+def test_two_band_berry_curvature_moment_and_chern_number():
+    """Two-band identities: m_lower = (e_upper - e_lower) Omega_lower / 2; C = 0 for |mass| > 2, |C| = 1 for
+    |mass| < 2."""
+    from aiida_orbmag.physics.kgrid import uniform_grid
+    from aiida_orbmag.physics.topology import chern_number
+
+    model = two_band_model(mass=1.5)
+    bands = bands_at(model, uniform_grid(model.reciprocal_lattice_2d, (12, 12)))
+    omega = geometry.berry_curvature(bands)
+    gap = bands.energies[:, 1] - bands.energies[:, 0]
+    assert np.allclose(geometry.orbital_moment(bands)[:, 0], gap * omega[:, 0] / 2, rtol=1e-10)
+    assert np.allclose(omega[:, 0], -omega[:, 1])
+    assert chern_number(model, 1, (48, 48)) == pytest.approx(-1.0, abs=1e-8)
+    assert chern_number(two_band_model(mass=2.5), 1, (48, 48)) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_berry_curvature_with_the_position_matrix_is_gauge_invariant(random_kpoints):
+    """Conventions I and II differ by a k-dependent gauge transformation: with the full position matrix (whose
+    Wannier-gauge curvature term matters) the Berry curvature and orbital moment agree point by point."""
+    from aiida_orbmag.physics.reference_models import random_model
+
+    model = random_model(8, seed=3)
+    one, two = bands_at(model, random_kpoints), bands_at(model, random_kpoints, convention="II")
+    assert np.allclose(geometry.berry_curvature(one), geometry.berry_curvature(two), atol=1e-10)
+    assert np.allclose(geometry.orbital_moment(one), geometry.orbital_moment(two), atol=1e-10)
+    dropped = bands_at(model, random_kpoints, position_operator="diagonal")
+    assert not np.allclose(geometry.berry_curvature(one), geometry.berry_curvature(dropped), atol=1e-3)

@@ -1,0 +1,107 @@
+"""Validation of TightBindingModel: every bad input is a ValueError that says what to do."""
+
+import numpy as np
+import pytest
+
+from aiida_orbmag.physics.model import TightBindingModel
+from aiida_orbmag.physics.reference_models import cri3_like_bilayer, random_model
+from aiida_orbmag.physics.response import compute_susceptibility
+
+
+def _fields(model):
+    return {
+        "lattice": model.lattice,
+        "r_vectors": model.r_vectors,
+        "degeneracy": model.degeneracy,
+        "hamiltonian": model.hamiltonian,
+        "centres": model.centres,
+        "position": model.position,
+    }
+
+
+def test_non_hermitian_hamiltonian():
+    model = cri3_like_bilayer()
+    ham = model.hamiltonian.copy()
+    ham[model.r_index[(1, 0, 0)], 0, 1] += 0.01
+    with pytest.raises(ValueError, match="not Hermitian"):
+        TightBindingModel(**{**_fields(model), "hamiltonian": ham})
+
+
+def test_missing_partner_vector():
+    model = cri3_like_bilayer()
+    keep = [i for i, r in enumerate(model.r_vectors) if tuple(r) != (-1, 0, 0)]
+    fields = _fields(model)
+    fields.update(
+        r_vectors=model.r_vectors[keep],
+        degeneracy=model.degeneracy[keep],
+        hamiltonian=model.hamiltonian[keep],
+        position=model.position[keep],
+    )
+    with pytest.raises(ValueError, match="not closed under R -> -R"):
+        TightBindingModel(**fields)
+
+
+@pytest.mark.parametrize("field", ["hamiltonian", "centres", "position", "lattice"])
+def test_nan_values(field):
+    fields = _fields(cri3_like_bilayer())
+    broken = fields[field].copy()
+    broken.flat[0] = np.nan
+    with pytest.raises(ValueError, match=f"{field} contains NaN"):
+        TightBindingModel(**{**fields, field: broken})
+
+
+def test_inconsistent_shapes():
+    fields = _fields(cri3_like_bilayer())
+    with pytest.raises(ValueError, match="centres must have shape"):
+        TightBindingModel(**{**fields, "centres": np.zeros((3, 3))})
+    with pytest.raises(ValueError, match="degeneracy must hold one positive"):
+        TightBindingModel(**{**fields, "degeneracy": np.zeros(len(fields["r_vectors"]), dtype=int)})
+
+
+def test_three_dimensional_model_is_refused():
+    """A model with sizeable hoppings along a3 is a 3D crystal: a clear error, not a silent k_z = 0 cut."""
+    model = cri3_like_bilayer()
+    r_vectors = model.r_vectors.copy()
+    r_vectors[model.r_index[(1, 0, 0)]] = (1, 0, 1)
+    r_vectors[model.r_index[(-1, 0, 0)]] = (-1, 0, -1)
+    stacked = model.replace(r_vectors=r_vectors)
+    with pytest.raises(ValueError, match="This is a 3D model"):
+        compute_susceptibility(stacked, [0.0], [0.0], (4, 4))
+
+
+def test_tilted_layer_is_refused():
+    model = cri3_like_bilayer()
+    lattice = model.lattice.copy()
+    lattice[0, 2] = 0.5
+    with pytest.raises(ValueError, match="not in the xy plane"):
+        compute_susceptibility(model.replace(lattice=lattice), [0.0], [0.0], (4, 4))
+
+
+def test_full_position_operator_needs_the_position_matrix():
+    model = random_model(4, seed=1).replace(position=None)
+    with pytest.raises(ValueError, match="lacks"):
+        compute_susceptibility(model, [0.0], [0.0], (4, 4))
+    # the tight-binding approximation is an explicit choice, and then works
+    result = compute_susceptibility(model, [0.0], [0.0], (4, 4), position_operator="diagonal")
+    assert result.settings["position_operator"] == "diagonal"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"mu": []}, "at least one chemical potential"),
+        ({"mu": [np.nan]}, "must be finite"),
+        ({"temperature": [-1.0]}, ">= 0 K"),
+        ({"kmesh": (0, 4)}, "two positive integers"),
+        ({"kmesh": (4.5, 4)}, "two positive integers"),
+        ({"degeneracy_tol": -1.0}, "non-negative"),
+        ({"metric_form": "numerical"}, "Unknown metric form"),
+        ({"convention": "III"}, "Unknown Bloch phase convention"),
+        ({"relaxation_time_fs": -2.0}, "positive number of fs"),
+        ({"relaxation_time_fs": 5.0, "temperature": [0.0]}, "temperatures > 0 K"),
+    ],
+)
+def test_bad_arguments(arguments, message):
+    settings = {"mu": [0.0], "temperature": [0.0], "kmesh": (4, 4), **arguments}
+    with pytest.raises(ValueError, match=message):
+        compute_susceptibility(cri3_like_bilayer(), **settings)
