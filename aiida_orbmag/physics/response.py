@@ -229,7 +229,7 @@ def compute_susceptibility(
         _accumulate(sums, levels, mu, temperature)
     norm = 1.0 / (len(kpoints) * model.cell_area)
     chi = sums["chi"] * norm
-    alpha = units.ELECTRON_CHARGE_SIGN * sums["alpha"] * norm
+    alpha = units.ELECTRON_CHARGE_SIGN * sums["alpha"] * norm + 0.0  # + 0.0: no -0.0 at T = 0
     chi_ext = alpha_ext = None
     if extrinsic:
         tau = units.relaxation_time_to_inverse_ev(relaxation_time_fs)

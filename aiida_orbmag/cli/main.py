@@ -1,0 +1,138 @@
+"""The ``aiida-orbmag`` command: susceptibilities from a Wannier90 ``seedname_tb.dat`` without any AiiDA profile.
+
+Every failure the user can cause (a missing, truncated or inconsistent file, a non-Hermitian Hamiltonian, NaN, a
+3D model, a bad option) ends with one readable ``Error: ...`` line and exit status 1 (2 for option syntax).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+
+import click
+import numpy as np
+
+from aiida_orbmag import __version__
+
+#: Keys of the --json output that other tools read; keep them stable.
+JSON_KEYS = ("mu_eV", "temperature_K", "chi_nm_per_ohm", "alpha_nA_nm_per_K", "metadata")
+
+
+class _OneLineErrors(click.Group):
+    """Turn library errors into one line on stderr and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (ValueError, OSError, KeyError) as error:
+            message = " ".join(str(error).split()) or type(error).__name__
+            raise click.ClickException(message) from None
+
+
+@click.group(cls=_OneLineErrors)
+@click.version_option(__version__, prog_name="aiida-orbmag")
+@click.option("-v", "--verbose", is_flag=True, help="Log warnings and progress of the physics core to stderr.")
+def cli(verbose):
+    """Orbital magnetoelectric (chi) and magnetothermal (alpha) susceptibilities of 2D magnets."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s: %(message)s")
+
+
+def _chemical_potentials(mu, mu_range):
+    if bool(mu) == bool(mu_range):
+        raise click.UsageError("Give the chemical potentials either as --mu EV (repeatable) or as --mu-range.")
+    if mu_range:
+        start, stop, num = mu_range
+        if num < 1:
+            raise click.BadParameter("NUM must be a positive integer.", param_hint="--mu-range")
+        return np.linspace(start, stop, num)
+    return np.array(mu, dtype=float)
+
+
+@cli.command()
+@click.argument("tb_file", type=click.Path(path_type=pathlib.Path))
+@click.option("--mu", type=float, multiple=True, metavar="EV", help="Chemical potential (eV, model's energy scale).")
+@click.option(
+    "--mu-range", type=(float, float, int), default=None, metavar="START STOP NUM", help="NUM evenly spaced mu (eV)."
+)
+@click.option(
+    "--temperature", type=float, multiple=True, required=True, metavar="K", help="Temperature (K); repeatable."
+)
+@click.option("--kmesh", type=(int, int), required=True, metavar="N1 N2", help="Uniform k-grid of the 2D zone.")
+@click.option(
+    "--degeneracy-tol", type=float, default=1e-5, show_default=True, metavar="EV", help="Degenerate-cluster tolerance."
+)
+@click.option(
+    "--tb-approximation",
+    is_flag=True,
+    help="Diagonal position matrix (tight-binding approximation) instead of the full Wannier position matrix.",
+)
+@click.option("--relaxation-time", type=float, default=None, metavar="FS", help="Also the extrinsic part for tau (fs).")
+@click.option("--json", "json_file", type=click.Path(path_type=pathlib.Path), default=None, help="Write results.")
+def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approximation, relaxation_time, json_file):
+    """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat)."""
+    from aiida_orbmag.io.wannier90 import read_tb_dat
+    from aiida_orbmag.physics.response import compute_susceptibility
+
+    mus = _chemical_potentials(mu, mu_range)
+    if not tb_file.is_file():
+        raise click.ClickException(f"{tb_file}: no such file; give the path of a Wannier90 seedname_tb.dat.")
+    model = read_tb_dat(tb_file)
+    result = compute_susceptibility(
+        model,
+        mus,
+        list(temperature),
+        tuple(kmesh),
+        degeneracy_tol=degeneracy_tol,
+        position_operator="diagonal" if tb_approximation else "full",
+        relaxation_time_fs=relaxation_time,
+    )
+    click.echo(_table(model, result))
+    if json_file is not None:
+        json_file.write_text(json.dumps(_json_document(model, result), indent=2))
+        click.echo(f"Wrote {json_file}")
+
+
+def _json_document(model, result) -> dict:
+    document = {
+        "mu_eV": result.mu.tolist(),
+        "temperature_K": result.temperature.tolist(),
+        "chi_nm_per_ohm": result.chi_nm_per_ohm.tolist(),
+        "alpha_nA_nm_per_K": result.alpha_na_nm_per_k.tolist(),
+        "metadata": {**result.metadata(), "model": model.summary(), "alpha_sign_convention": "electron charge -|e|"},
+    }
+    if result.chi_extrinsic is not None:
+        document["extrinsic"] = {
+            "relaxation_time_fs": result.settings["relaxation_time_fs"],
+            "chi_nm_per_ohm": result.chi_extrinsic_nm_per_ohm.tolist(),
+            "alpha_nA_nm_per_K": result.alpha_extrinsic_na_nm_per_k.tolist(),
+        }
+    return document
+
+
+def _table(model, result) -> str:
+    lines = [
+        f"model: {model.source}  num_wann={model.num_wann}  R vectors={model.num_r}  "
+        f"k-mesh={result.kmesh[0]}x{result.kmesh[1]}  position operator={result.settings['position_operator']}",
+        f"smallest spacing of neighbouring band clusters at one k-point: "
+        f"{result.diagnostics['smallest_gap_between_clusters_eV']:.3e} eV",
+    ]
+    header = f"{'T (K)':>8} {'mu (eV)':>10} {'chi_x (nm/Ohm)':>15} {'chi_y (nm/Ohm)':>15}"
+    header += f" {'alpha_x (nA nm/K)':>18} {'alpha_y (nA nm/K)':>18}"
+    extrinsic = result.chi_extrinsic is not None
+    if extrinsic:
+        header += f" {'chi_ext_x':>12} {'chi_ext_y':>12}"
+    lines.append(header)
+    for t_index, t in enumerate(result.temperature):
+        for mu_index, mu in enumerate(result.mu):
+            chi, alpha = result.chi_nm_per_ohm[t_index, mu_index], result.alpha_na_nm_per_k[t_index, mu_index]
+            row = f"{t:8.2f} {mu:10.4f} {chi[0]:15.6e} {chi[1]:15.6e} {alpha[0]:18.6e} {alpha[1]:18.6e}"
+            if extrinsic:
+                ext = result.chi_extrinsic_nm_per_ohm[t_index, mu_index]
+                row += f" {ext[0]:12.4e} {ext[1]:12.4e}"
+            lines.append(row)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

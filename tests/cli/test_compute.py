@@ -1,0 +1,133 @@
+"""The `aiida-orbmag compute` command: values, JSON keys, and one readable error line for every bad input."""
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from aiida_orbmag.cli.main import JSON_KEYS, cli
+from aiida_orbmag.io.wannier90 import write_tb_dat
+from aiida_orbmag.physics.reference_models import CRI3_LIKE_CHI_HALF_FILLING, random_model
+from aiida_orbmag.physics.units import ALPHA_UNIT_NA_NM_PER_K, CHI_UNIT_NM_PER_OHM
+
+ROOT = pathlib.Path(__file__).parents[2]
+REFERENCE = ROOT / "examples" / "cri3_like_bilayer_tb.dat"
+LEAD = ROOT / "tests" / "io" / "data" / "lead_tb.dat"
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_reference_model_chi_and_json(tmp_path):
+    """The shipped example reproduces chi of the reference model (1e-4 relative) in about a second."""
+    out = tmp_path / "chi.json"
+    result = _run("compute", REFERENCE, "--mu", -0.1, "--mu", 0.3, "--temperature", 0, "--temperature", 300,
+                  "--kmesh", 24, 24, "--json", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "chi_x (nm/Ohm)" in result.output
+    document = json.loads(out.read_text())
+    assert tuple(document) == JSON_KEYS
+    assert document["mu_eV"] == [-0.1, 0.3] and document["temperature_K"] == [0.0, 300.0]
+    chi = np.array(document["chi_nm_per_ohm"])
+    alpha = np.array(document["alpha_nA_nm_per_K"])
+    assert chi.shape == alpha.shape == (2, 2, 2)
+    expected = CRI3_LIKE_CHI_HALF_FILLING[0] * CHI_UNIT_NM_PER_OHM
+    assert chi[0, 0, 0] == pytest.approx(expected, rel=1e-4)
+    assert abs(chi[0, 0, 1]) < 1e-12 * expected
+    assert np.all(alpha[0] == 0)  # no entropy at T = 0
+    assert document["metadata"]["kmesh"] == [24, 24]
+    assert document["metadata"]["position_operator"] == "full"
+    assert document["metadata"]["degeneracy_tol_eV"] == 1e-5
+    assert "version" in document["metadata"]
+
+
+def test_matches_the_library_with_options(tmp_path):
+    """--mu-range, --tb-approximation, --degeneracy-tol and --relaxation-time reach the library unchanged."""
+    from aiida_orbmag.physics.response import compute_susceptibility
+
+    model = random_model(6, seed=4)
+    path = tmp_path / "random_tb.dat"
+    write_tb_dat(model, path)
+    out = tmp_path / "r.json"
+    result = _run("compute", path, "--mu-range", -0.5, 0.5, 3, "--temperature", 100, "--kmesh", 12, 12,
+                  "--tb-approximation", "--degeneracy-tol", 1e-6, "--relaxation-time", 5, "--json", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert set(document) == {*JSON_KEYS, "extrinsic"}
+    library = compute_susceptibility(
+        model, [-0.5, 0.0, 0.5], [100.0], (12, 12), position_operator="diagonal", degeneracy_tol=1e-6,
+        relaxation_time_fs=5.0,
+    )  # fmt: skip
+    assert np.allclose(document["chi_nm_per_ohm"], library.chi * CHI_UNIT_NM_PER_OHM, rtol=1e-12)
+    assert np.allclose(document["alpha_nA_nm_per_K"], library.alpha * ALPHA_UNIT_NA_NM_PER_K, rtol=1e-12)
+    assert np.allclose(document["extrinsic"]["chi_nm_per_ohm"], library.chi_extrinsic * CHI_UNIT_NM_PER_OHM)
+    assert document["extrinsic"]["relaxation_time_fs"] == 5.0
+    assert document["metadata"]["position_operator"] == "diagonal"
+
+
+def _bad_files(tmp_path):
+    lines = REFERENCE.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith("    2    1"))
+    files = {}
+
+    def write(name, content):
+        files[name] = tmp_path / f"{name}_tb.dat"
+        files[name].write_text("\n".join(content) + "\n")
+
+    write("truncated", lines[: len(lines) // 2])
+    write("num_wann", lines[:4] + ["           3"] + lines[5:])
+    m, n, re, im = lines[index].split()
+    write("hermitian", lines[:index] + [f"{m:>5}{n:>5}   {float(re) + 0.1: .8e} {float(im): .8e}"] + lines[index + 1 :])
+    write("nan", lines[:index] + [f"{m:>5}{n:>5}   NaN 0.0"] + lines[index + 1 :])
+    files["missing"] = tmp_path / "missing_tb.dat"
+    files["three_d"] = LEAD
+    return files
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "no such file"),
+        ("truncated", "truncated"),
+        ("num_wann", "num_wann"),
+        ("hermitian", "not Hermitian"),
+        ("nan", "NaN"),
+        ("three_d", "xy plane"),
+    ],
+)
+def test_bad_files_give_one_readable_line(case, message, tmp_path):
+    """A subprocess, as a user would run it: non-zero exit, one 'Error:' line on stderr, no traceback."""
+    path = _bad_files(tmp_path)[case]
+    completed = subprocess.run(
+        [sys.executable, "-m", "aiida_orbmag.cli.main", "compute", str(path), "--mu", "0", "--temperature", "0",
+         "--kmesh", "4", "4"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode != 0
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("Error: ") and message in lines[0]
+    assert "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--temperature", "0", "--kmesh", "4", "4"], "either as --mu"),
+        (["--mu", "0", "--mu-range", "0", "1", "3", "--temperature", "0", "--kmesh", "4", "4"], "either as --mu"),
+        (["--mu", "0", "--temperature", "-5", "--kmesh", "4", "4"], ">= 0 K"),
+        (["--mu", "0", "--temperature", "0", "--kmesh", "0", "4"], "two positive integers"),
+        (["--mu", "0", "--temperature", "0", "--kmesh", "4", "4", "--relaxation-time", "3"], "temperatures > 0 K"),
+        (["--mu", "0", "--temperature", "0", "--kmesh", "4", "4", "--degeneracy-tol", "-1"], "non-negative"),
+    ],
+)
+def test_bad_options(arguments, message):
+    result = CliRunner().invoke(cli, ["compute", str(REFERENCE), *arguments])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
