@@ -70,3 +70,21 @@ def test_degenerate_pairs_and_their_splitting_diagnostic():
     split = compute_susceptibility(cri3_like_bilayer(zeeman=0.05), [0.0], [0.0], KMESH)
     assert pt.diagnostics["largest_splitting_of_band_pairs_eV"] < 1e-12
     assert split.diagnostics["largest_splitting_of_band_pairs_eV"] > 0.05
+
+
+def test_cluster_treatment_of_nearly_degenerate_pairs():
+    """PT pairs split by a tiny Zeeman term (2e-6 eV): clustered (tolerance above the splitting) they give the PT
+    result; treated as separate bands the insulator is unchanged but the metal is not -- the delta -> 0 limit of
+    the non-degenerate formula is not the degenerate answer in a metal, so clusters are required."""
+    settings = {"mu": [0.0, 0.3, 0.6], "temperature": [0.0], "kmesh": KMESH}
+    exact = compute_susceptibility(cri3_like_bilayer(), **settings).chi[0, :, 0]
+    for tol in (1e-8, 1e-3):  # exactly degenerate pairs: any tolerance above round-off gives the same
+        assert np.allclose(compute_susceptibility(cri3_like_bilayer(), **settings, degeneracy_tol=tol).chi[0, :, 0],
+                           exact, rtol=1e-12)  # fmt: skip
+    nearly = cri3_like_bilayer(zeeman=1e-6)
+    clustered = compute_susceptibility(nearly, **settings, degeneracy_tol=1e-2)
+    separate = compute_susceptibility(nearly, **settings, degeneracy_tol=1e-8)
+    assert clustered.diagnostics["largest_splitting_of_band_pairs_eV"] == pytest.approx(2e-6, rel=1e-3)
+    assert np.allclose(clustered.chi[0, :, 0], exact, rtol=1e-5)
+    assert separate.chi[0, 0, 0] == pytest.approx(exact[0], rel=1e-5)  # insulator: unique
+    assert np.all(np.abs(separate.chi[0, 1:, 0] - exact[1:]) > 1e-3 * np.abs(exact[1:]))  # metal: not
