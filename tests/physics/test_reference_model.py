@@ -88,3 +88,12 @@ def test_cluster_treatment_of_nearly_degenerate_pairs():
     assert np.allclose(clustered.chi[0, :, 0], exact, rtol=1e-5)
     assert separate.chi[0, 0, 0] == pytest.approx(exact[0], rel=1e-5)  # insulator: unique
     assert np.all(np.abs(separate.chi[0, 1:, 0] - exact[1:]) > 1e-3 * np.abs(exact[1:]))  # metal: not
+
+
+def test_chi_after_a_round_trip_through_a_written_tb_dat(tmp_path):
+    """The same model written as seedname_tb.dat and read back gives the same chi (full position matrix)."""
+    from aiida_orbmag.io.wannier90 import read_tb_dat, write_tb_dat
+
+    write_tb_dat(cri3_like_bilayer(), tmp_path / "bilayer_tb.dat")
+    chi = _chi(read_tb_dat(tmp_path / "bilayer_tb.dat"))
+    assert chi[0] == pytest.approx(CRI3_LIKE_CHI_HALF_FILLING[0], rel=1e-8)
