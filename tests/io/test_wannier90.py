@@ -94,36 +94,32 @@ def test_truncated_file(tmp_path):
         read_tb_dat(_write(tmp_path, lines[:3]))
 
 
-def test_inconsistent_num_wann(tmp_path):
+def _shifted(line, amount):
+    m, n, re, im = line.split()
+    return f"{m:>5}{n:>5}   {float(re) + amount: .8E} {float(im): .8E}"
+
+
+FIRST_OFF_DIAGONAL = "    2    1"  # the first H_21(R) line of the file
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({4: "           3"}, "num_wann"),
+        ({5: "many"}, "nrpts"),
+        ({FIRST_OFF_DIAGONAL: "    2    1    NaN  0.0"}, "NaN"),
+        ({FIRST_OFF_DIAGONAL: "    2    1    0.1x  0.0"}, "non-numeric entry '0.1x'"),
+        ({FIRST_OFF_DIAGONAL: lambda line: _shifted(line, 0.05)}, "not Hermitian"),
+    ],
+    ids=["num_wann", "nrpts", "nan", "garbage", "non_hermitian"],
+)
+def test_corrupted_lines(edit, message, tmp_path):
+    """One line changed: a wrong header count, NaN, text in a number, or a Hamiltonian that is not Hermitian."""
     lines = _lines()
-    lines[4] = "           3"
-    with pytest.raises(ValueError, match="num_wann"):
-        read_tb_dat(_write(tmp_path, lines))
-
-
-def test_nan_and_garbage(tmp_path):
-    lines = _lines()
-    index = next(i for i, line in enumerate(lines) if line.startswith("    2    1"))
-    nan_lines = lines.copy()
-    nan_lines[index] = "    2    1    NaN  0.0"
-    with pytest.raises(ValueError, match="NaN"):
-        read_tb_dat(_write(tmp_path, nan_lines))
-    garbage = lines.copy()
-    garbage[index] = "    2    1    0.1x  0.0"
-    with pytest.raises(ValueError, match="non-numeric entry '0.1x'"):
-        read_tb_dat(_write(tmp_path, garbage))
-    header = lines.copy()
-    header[5] = "many"
-    with pytest.raises(ValueError, match="nrpts"):
-        read_tb_dat(_write(tmp_path, header))
-
-
-def test_non_hermitian_hamiltonian(tmp_path):
-    lines = _lines()
-    index = next(i for i, line in enumerate(lines) if line.startswith("    2    1"))
-    m, n, re, im = lines[index].split()
-    lines[index] = f"{m:>5}{n:>5}   {float(re) + 0.05: .8E} {float(im): .8E}"
-    with pytest.raises(ValueError, match="not Hermitian"):
+    for where, replacement in edit.items():
+        index = where if isinstance(where, int) else next(i for i, ln in enumerate(lines) if ln.startswith(where))
+        lines[index] = replacement(lines[index]) if callable(replacement) else replacement
+    with pytest.raises(ValueError, match=message):
         read_tb_dat(_write(tmp_path, lines))
 
 
