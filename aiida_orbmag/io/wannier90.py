@@ -19,13 +19,10 @@ by ndegen(R). ``seedname_hr.dat``: header, num_wann, nrpts, ndegen (15 per line)
 from __future__ import annotations
 
 import pathlib
-import warnings
 
 import numpy as np
 
 from aiida_orbmag.physics.model import TightBindingModel
-
-_BOHR_TO_ANGSTROM = 0.529177210903
 
 
 def _read_lines(path) -> tuple[pathlib.Path, list[str]]:
@@ -217,9 +214,9 @@ def read_centres_xyz(path) -> np.ndarray:
     rows = [line.split()[1:4] for line in lines[2:] if line.split() and line.split()[0] == "X"]
     if not rows:
         raise ValueError(f"{path}: no Wannier centres (lines starting with 'X') found.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            return np.array(rows, dtype=float)
-        except ValueError:
-            raise ValueError(f"{path}: a Wannier-centre line does not hold three numbers.") from None
+    if any(len(row) != 3 for row in rows):
+        raise ValueError(f"{path}: a Wannier-centre line does not hold three numbers.")
+    try:
+        return np.array(rows, dtype=float)
+    except ValueError:
+        raise ValueError(f"{path}: a Wannier-centre line holds a non-numeric entry.") from None
