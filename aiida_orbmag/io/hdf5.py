@@ -76,8 +76,8 @@ def load_model(path) -> TightBindingModel:
             raise ValueError(f"{path}: the HDF5 data cannot be read ({error}); the file is corrupted.") from None
 
 
-def read_model_from_group(group: h5py.Group, where: str = "HDF5 group") -> TightBindingModel:
-    """Read a model from an open HDF5 group written by :func:`write_model_to_group`."""
+def check_schema(group: h5py.Group, where: str = "HDF5 group") -> None:
+    """ValueError unless ``group`` holds a model of this schema: format tag, version, datasets and their shapes."""
     if group.attrs.get("format") != FORMAT:
         raise ValueError(f"{where} is not an aiida-orbmag tight-binding model file (format tag missing or different).")
     version = int(group.attrs.get("schema_version", -1))
@@ -91,6 +91,21 @@ def read_model_from_group(group: h5py.Group, where: str = "HDF5 group") -> Tight
     missing = [name for name in _REQUIRED if name not in group]
     if missing:
         raise ValueError(f"{where} lacks the datasets {missing}; the file is incomplete.")
+    shape = group["hamiltonian"].shape
+    if len(shape) != 3 or shape[1] != shape[2]:
+        raise ValueError(f"{where}: the hamiltonian dataset has shape {shape}, expected (nR, nw, nw).")
+    num_r, num_wann = shape[:2]
+    expected = {"lattice": (3, 3), "r_vectors": (num_r, 3), "degeneracy": (num_r,), "centres": (num_wann, 3)}
+    if "position" in group:
+        expected["position"] = (num_r, num_wann, num_wann, 3)
+    for name, want in expected.items():
+        if group[name].shape != want:
+            raise ValueError(f"{where}: the {name} dataset has shape {group[name].shape}, expected {want}.")
+
+
+def read_model_from_group(group: h5py.Group, where: str = "HDF5 group") -> TightBindingModel:
+    """Read a model from an open HDF5 group written by :func:`write_model_to_group`."""
+    check_schema(group, where)
     spinor = int(group.attrs.get("spinor", -1))
     fermi = float(group.attrs.get("fermi_energy", np.nan))
     return TightBindingModel(

@@ -94,12 +94,6 @@ class TightBindingModel:
             raise ValueError(
                 f"position must have shape (nR, nw, nw, 3) = ({nr}, {nw}, {nw}, 3), got {self.position.shape}."
             )
-        for name in ("lattice", "hamiltonian", "centres", "position"):
-            value = getattr(self, name)
-            if value is not None and not np.all(np.isfinite(value)):
-                raise ValueError(
-                    f"The model's {name} contains NaN or infinite values; check the file it was read from."
-                )
         if len(np.unique(self.r_vectors, axis=0)) != nr:
             raise ValueError("r_vectors contains repeated R vectors; each R must appear once.")
         self._check_hermitian()

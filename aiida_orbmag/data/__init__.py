@@ -1,0 +1,5 @@
+"""AiiDA data plugins of aiida-orbmag."""
+
+from .tight_binding import TightBindingData
+
+__all__ = ("TightBindingData",)
