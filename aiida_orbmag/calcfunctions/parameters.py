@@ -1,0 +1,187 @@
+"""The ``parameters`` Dict of ``orbmag.compute_susceptibility``: its keys, defaults and validation.
+
+| key                           | type               | unit | default    | meaning                            |
+|-------------------------------|--------------------|------|------------|------------------------------------|
+| `chemical_potentials`         | list of float      | eV   |            | chemical potentials (or the range) |
+| `chemical_potential_range`    | [start, stop, num] | eV   |            | `num` evenly spaced values         |
+| `relative_to_fermi_energy`    | bool               |      | False      | mu from the Fermi level            |
+| `temperatures`                | list of float      | K    | [0.0]      | temperatures                       |
+| `kmesh`                       | [n1, n2]           |      | (required) | Gamma-centred k grid               |
+| `degeneracy_tol`              | float              | eV   | 1e-5       | cluster width                      |
+| `tight_binding_approximation` | bool               |      | False      | diagonal position operator         |
+| `bloch_convention`            | "I" or "II"        |      | "I"        | Bloch phases                       |
+| `metric_form`                 | str                |      | "analytic" | or "fermi_surface"                 |
+| `relaxation_time_fs`          | float              | fs   | None       | also the extrinsic part            |
+| `lambda_map_mu`               | float              | eV   | None       | also a Lambda(k) map               |
+| `lambda_map_temperature`      | float              | K    | 0.0        | its temperature                    |
+| `max_out_of_plane_hopping`    | float              | eV   | 1e-3       | largest hopping along a3           |
+| `symmetry_operations`         | list of dict       |      | None       | magnetic point group (below)       |
+
+A symmetry operation is ``{"rotation": [[r11, r12], [r21, r22]], "time_reversal": bool}``: its in-plane Cartesian
+2x2 block and whether it is combined with time reversal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from aiida_orbmag.physics import symmetry
+
+DEFAULTS = {
+    "relative_to_fermi_energy": False,
+    "temperatures": [0.0],
+    "degeneracy_tol": 1e-5,
+    "tight_binding_approximation": False,
+    "bloch_convention": "I",
+    "metric_form": "analytic",
+    "relaxation_time_fs": None,
+    "lambda_map_mu": None,
+    "lambda_map_temperature": 0.0,
+    "max_out_of_plane_hopping": 1e-3,
+    "symmetry_operations": None,
+}
+KNOWN_KEYS = {"chemical_potentials", "chemical_potential_range", "kmesh", *DEFAULTS}
+
+
+class ParameterError(ValueError):
+    """An invalid parameter set; ``kind`` names the exit code that reports it."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclasses.dataclass(frozen=True)
+class SusceptibilityParameters:
+    """The validated parameters, in the physics core's terms."""
+
+    mu: np.ndarray
+    temperature: np.ndarray
+    kmesh: tuple[int, int]
+    relative_to_fermi_energy: bool
+    degeneracy_tol: float
+    position_operator: str
+    convention: str
+    metric_form: str
+    relaxation_time_fs: float | None
+    lambda_map_mu: float | None
+    lambda_map_temperature: float
+    max_out_of_plane_hopping: float
+    symmetry_operations: list[symmetry.PointOperation] | None
+
+
+def parse_parameters(raw: dict) -> SusceptibilityParameters:
+    """Validate ``raw`` (the Dict's content); ParameterError with the exit-code kind and a full-sentence reason."""
+    unknown = sorted(set(raw) - KNOWN_KEYS)
+    if unknown:
+        known = sorted(KNOWN_KEYS)
+        raise ParameterError("ERROR_INVALID_PARAMETERS", f"unknown keys {unknown}; the known keys are {known}")
+    values = {**DEFAULTS, **raw}
+    temperature = _number_list(values["temperatures"], "temperatures", "ERROR_INVALID_TEMPERATURES")
+    if np.any(temperature < 0):
+        raise ParameterError("ERROR_INVALID_TEMPERATURES", f"temperatures must be >= 0 K, got {temperature.tolist()}")
+    if values["bloch_convention"] not in ("I", "II"):
+        raise ParameterError("ERROR_INVALID_PARAMETERS", "bloch_convention must be 'I' or 'II'")
+    relaxation_time = _optional_positive(values["relaxation_time_fs"], "relaxation_time_fs")
+    return SusceptibilityParameters(
+        mu=_chemical_potentials(raw),
+        temperature=temperature,
+        kmesh=_kmesh(raw.get("kmesh")),
+        relative_to_fermi_energy=_flag(values, "relative_to_fermi_energy"),
+        degeneracy_tol=_non_negative(values["degeneracy_tol"], "degeneracy_tol"),
+        position_operator="diagonal" if _flag(values, "tight_binding_approximation") else "full",
+        convention=values["bloch_convention"],
+        metric_form=str(values["metric_form"]),
+        relaxation_time_fs=relaxation_time,
+        lambda_map_mu=None if values["lambda_map_mu"] is None else _finite(values["lambda_map_mu"], "lambda_map_mu"),
+        lambda_map_temperature=_non_negative(values["lambda_map_temperature"], "lambda_map_temperature"),
+        max_out_of_plane_hopping=_non_negative(values["max_out_of_plane_hopping"], "max_out_of_plane_hopping"),
+        symmetry_operations=_symmetry_operations(values["symmetry_operations"]),
+    )
+
+
+def _chemical_potentials(raw: dict) -> np.ndarray:
+    has_list, has_range = "chemical_potentials" in raw, "chemical_potential_range" in raw
+    if has_list == has_range:
+        raise ParameterError(
+            "ERROR_EMPTY_CHEMICAL_POTENTIALS",
+            "give exactly one of chemical_potentials (a list, eV) or chemical_potential_range ([start, stop, num])",
+        )
+    if has_list:
+        return _number_list(raw["chemical_potentials"], "chemical_potentials", "ERROR_EMPTY_CHEMICAL_POTENTIALS")
+    span = raw["chemical_potential_range"]
+    if not (isinstance(span, list | tuple) and len(span) == 3 and isinstance(span[2], int) and span[2] >= 1):
+        raise ParameterError(
+            "ERROR_EMPTY_CHEMICAL_POTENTIALS",
+            f"chemical_potential_range must be [start, stop, num] with an integer num >= 1, got {span!r}",
+        )
+    return np.linspace(_finite(span[0], "start"), _finite(span[1], "stop"), span[2])
+
+
+def _number_list(value, name: str, kind: str) -> np.ndarray:
+    if not isinstance(value, list | tuple) or not value:
+        raise ParameterError(kind, f"{name} must be a non-empty list of numbers, got {value!r}")
+    try:
+        array = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(kind, f"{name} must hold numbers only, got {value!r}") from None
+    if array.ndim != 1 or not np.all(np.isfinite(array)):
+        raise ParameterError(kind, f"{name} must be a flat list of finite numbers, got {value!r}")
+    return array
+
+
+def _kmesh(value) -> tuple[int, int]:
+    if not (isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(n, int) and n > 0 for n in value)):
+        raise ParameterError("ERROR_INVALID_KMESH", f"kmesh must be two positive integers [n1, n2], got {value!r}")
+    return int(value[0]), int(value[1])
+
+
+def _finite(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise ParameterError("ERROR_INVALID_PARAMETERS", f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _non_negative(value, name: str) -> float:
+    value = _finite(value, name)
+    if value < 0:
+        raise ParameterError("ERROR_INVALID_PARAMETERS", f"{name} must be >= 0, got {value}")
+    return value
+
+
+def _optional_positive(value, name: str) -> float | None:
+    if value is None:
+        return None
+    value = _finite(value, name)
+    if value <= 0:
+        raise ParameterError("ERROR_INVALID_PARAMETERS", f"{name} must be > 0, got {value}")
+    return value
+
+
+def _flag(values: dict, name: str) -> bool:
+    if not isinstance(values[name], bool):
+        raise ParameterError("ERROR_INVALID_PARAMETERS", f"{name} must be true or false, got {values[name]!r}")
+    return values[name]
+
+
+def _symmetry_operations(value) -> list[symmetry.PointOperation] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        raise ParameterError("ERROR_INVALID_SYMMETRY", "symmetry_operations must be a list of operations")
+    operations = []
+    for index, item in enumerate(value):
+        try:
+            reversed_ = item.get("time_reversal", False)
+            if not isinstance(reversed_, bool):
+                raise ValueError("time_reversal must be true or false")
+            operations.append(symmetry.PointOperation(np.array(item["rotation"], dtype=float), reversed_))
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise ParameterError(
+                "ERROR_INVALID_SYMMETRY",
+                f"symmetry operation {index} must be {{'rotation': 2x2 orthogonal matrix, 'time_reversal': bool}} "
+                f"({error})",
+            ) from None
+    return operations
