@@ -10,7 +10,9 @@ is then reported with 407 / 408 after the outputs are attached.
 
 from __future__ import annotations
 
+import pathlib
 import re
+import shutil
 import tempfile
 
 import numpy as np
@@ -83,10 +85,12 @@ class Wannier90Parser(Parser):
             return self.exit_codes.ERROR_TIGHT_BINDING_FILE_MISSING
         parameters = {key.lower(): value for key, value in self.node.inputs.parameters.get_dict().items()}
         with tempfile.TemporaryDirectory() as folder:
-            self.retrieved.base.repository.copy_tree(folder)
+            path = pathlib.Path(folder) / filename
+            with self.retrieved.base.repository.open(filename, "rb") as source, path.open("wb") as target:
+                shutil.copyfileobj(source, target)
             try:
                 node = TightBindingData.from_tb_file(
-                    f"{folder}/{filename}",
+                    path,
                     fermi_energy=parameters.get("fermi_energy"),
                     spinor=bool(parameters.get("spinors", False)),
                 )
