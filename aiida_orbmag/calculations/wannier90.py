@@ -340,11 +340,17 @@ def uniform_kpoint_list(kpoints: orm.KpointsData) -> np.ndarray:
 
 
 def mp_grid_of(kpoints: np.ndarray) -> tuple[int, int, int]:
-    """The Monkhorst-Pack dimensions of a complete uniform list; ValueError for anything else."""
-    mesh = tuple(len(np.unique(np.round(np.mod(kpoints[:, a], 1.0), 8) % 1.0)) for a in range(3))
-    if int(np.prod(mesh)) != len(kpoints):
+    """The Monkhorst-Pack dimensions of a complete Gamma-centred uniform list; ValueError for anything else."""
+    kpoints = np.asarray(kpoints, dtype=float)
+    if kpoints.ndim != 2 or kpoints.shape[1] != 3 or len(kpoints) == 0:
+        raise ValueError("The kpoints must be a non-empty list of fractional (k1, k2, k3) triples.")
+    reduced = np.round(np.mod(kpoints, 1.0), 8) % 1.0
+    mesh = tuple(len(np.unique(reduced[:, axis])) for axis in range(3))
+    on_grid = np.allclose(np.round(reduced * mesh) / mesh, reduced, atol=1e-6)
+    distinct = len(np.unique(np.round(reduced * mesh).astype(int), axis=0)) == len(kpoints)
+    if int(np.prod(mesh)) != len(kpoints) or not on_grid or not distinct:
         raise ValueError(
-            f"The kpoints are not a complete uniform grid: {len(kpoints)} points but {mesh} distinct coordinates "
-            "per axis; give the full (no-symmetry) NSCF grid."
+            f"The kpoints are not a complete Gamma-centred uniform grid ({len(kpoints)} points, {mesh} distinct "
+            "coordinates per axis); give the full (no-symmetry) NSCF grid, in the NSCF order."
         )
     return mesh
