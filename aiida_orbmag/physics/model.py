@@ -19,6 +19,8 @@ import numpy as np
 LOGGER = logging.getLogger(__name__)
 
 #: Largest anti-Hermitian part (eV) of H(R) - H(-R)^dagger accepted as round-off of a written file.
+#: Bytes of H(R) per block of the Hermiticity check, which bounds its temporaries.
+_HERMITICITY_BLOCK_BYTES = 2**20
 HERMITICITY_TOL_EV = 1e-5
 #: In-plane lattice vectors may have |z| up to this (Å).
 PLANARITY_TOL_ANGSTROM = 1e-6
@@ -108,8 +110,13 @@ class TightBindingModel:
                 f"The R vectors are not closed under R -> -R (R = {missing.tolist()} has no partner), so H(k) "
                 "cannot be Hermitian; the file is truncated or not a Wannier90 model."
             )
-        hop = self.hoppings()
-        error = np.abs(hop - np.conj(np.swapaxes(hop[minus], 1, 2))).max(initial=0.0)
+        error = 0.0
+        block = max(1, _HERMITICITY_BLOCK_BYTES // self.hamiltonian[0].nbytes)
+        for start in range(0, len(minus), block):  # in blocks of R: no temporaries the size of H
+            part = slice(start, start + block)
+            hop = self.hamiltonian[part] / self.degeneracy[part, None, None]
+            partner = self.hamiltonian[minus[part]] / self.degeneracy[minus[part], None, None]
+            error = max(error, float(np.abs(hop - np.conj(np.swapaxes(partner, 1, 2))).max(initial=0.0)))
         if error > HERMITICITY_TOL_EV:
             raise ValueError(
                 f"The Hamiltonian is not Hermitian: max |H(R) - H(-R)^dagger| = {error:.3e} eV exceeds "
