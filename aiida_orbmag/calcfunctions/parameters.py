@@ -84,7 +84,15 @@ def parse_parameters(raw: dict) -> SusceptibilityParameters:
         raise ParameterError("ERROR_INVALID_TEMPERATURES", f"temperatures must be >= 0 K, got {temperature.tolist()}")
     if values["bloch_convention"] not in ("I", "II"):
         raise ParameterError("ERROR_INVALID_PARAMETERS", "bloch_convention must be 'I' or 'II'")
+    if values["metric_form"] not in ("analytic", "fermi_surface"):
+        raise ParameterError("ERROR_INVALID_PARAMETERS", "metric_form must be 'analytic' or 'fermi_surface'")
     relaxation_time = _optional_positive(values["relaxation_time_fs"], "relaxation_time_fs")
+    if np.any(temperature == 0) and (relaxation_time is not None or values["metric_form"] == "fermi_surface"):
+        raise ParameterError(
+            "ERROR_INVALID_TEMPERATURES",
+            "the extrinsic response (relaxation_time_fs) and metric_form 'fermi_surface' are Fermi-surface "
+            f"integrals that need temperatures > 0 K, got {temperature.tolist()}; use a small positive temperature",
+        )
     return SusceptibilityParameters(
         mu=_chemical_potentials(raw),
         temperature=temperature,

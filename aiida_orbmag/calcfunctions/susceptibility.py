@@ -28,7 +28,7 @@ from .parameters import ParameterError, SusceptibilityParameters, parse_paramete
 
 EXIT_CODES = ExitCodesNamespace(
     {
-        "ERROR_INVALID_PARAMETERS": ExitCode(201, "The parameters are invalid: {reason}.", invalidates_cache=True),
+        "ERROR_INVALID_PARAMETERS": ExitCode(201, "The parameters are invalid: {reason}."),
         "ERROR_EMPTY_CHEMICAL_POTENTIALS": ExitCode(202, "No chemical potentials were given: {reason}."),
         "ERROR_INVALID_TEMPERATURES": ExitCode(203, "The temperatures are invalid: {reason}."),
         "ERROR_INVALID_KMESH": ExitCode(204, "The k-mesh is invalid: {reason}."),
@@ -44,8 +44,8 @@ EXIT_CODES = ExitCodesNamespace(
         ),
         "ERROR_FERMI_ENERGY_UNKNOWN": ExitCode(
             213,
-            "relative_to_fermi_energy is true but the model has no Fermi energy; attach it when storing the model "
-            "or give absolute chemical potentials.",
+            "The chemical potentials are relative to the Fermi energy (relative_to_fermi_energy), but the model has "
+            "no Fermi energy; attach it when storing the model or give absolute chemical potentials.",
         ),
         "ERROR_RESPONSE_FAILED": ExitCode(220, "The physics core refused the input: {reason}"),
     }
@@ -176,8 +176,9 @@ def mott_residual(result) -> dict:
     """Largest |alpha - alpha_Mott| / max |alpha| over the mu where the Mott integral fits in the mu grid.
 
     alpha_Mott is the Mott relation (Xiao et al. Eq. 12, sign corrected) applied to the T = 0 chi of the same run, so
-    it needs T = 0 among the temperatures and a uniform mu grid fine against k_B T (``eta_step_over_kT`` < ~0.1
-    for a residual below 1e-3); otherwise the reason it was not evaluated is given.
+    it needs T = 0 among the temperatures and a uniform mu grid fine against k_B T: the residual is the error of
+    the mu quadrature of the Mott integral (on the reference bilayer, 24x24 k, 300 K: 2.6e-2 at a step of
+    0.39 k_B T, 6.6e-3 at 0.097 k_B T). Otherwise the reason it was not evaluated is given.
     """
     zero = np.flatnonzero(result.temperature == 0)
     mu = result.mu
