@@ -71,6 +71,15 @@ class SusceptibilityParameters:
     max_out_of_plane_hopping: float
     symmetry_operations: list[symmetry.PointOperation] | None
 
+    def core_conventions(self) -> dict:
+        """The keyword arguments shared by the physics core's susceptibility and Lambda(k) map."""
+        return {
+            "degeneracy_tol": self.degeneracy_tol,
+            "convention": self.convention,
+            "position_operator": self.position_operator,
+            "max_out_of_plane_hopping": self.max_out_of_plane_hopping,
+        }
+
 
 def parse_parameters(raw: dict) -> SusceptibilityParameters:
     """Validate ``raw`` (the Dict's content); ParameterError with the exit-code kind and a full-sentence reason."""

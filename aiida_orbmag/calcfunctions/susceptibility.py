@@ -81,12 +81,9 @@ def compute_susceptibility(tight_binding, parameters):
             settings.mu + shift,
             settings.temperature,
             settings.kmesh,
-            degeneracy_tol=settings.degeneracy_tol,
-            convention=settings.convention,
-            position_operator=settings.position_operator,
             metric_form=settings.metric_form,
             relaxation_time_fs=settings.relaxation_time_fs,
-            max_out_of_plane_hopping=settings.max_out_of_plane_hopping,
+            **settings.core_conventions(),
         )
         outputs = {"chi": _chi_node(result), "alpha": _alpha_node(result)}
         if result.chi_extrinsic is not None:
@@ -136,10 +133,7 @@ def _lambda_map_node(model, settings: SusceptibilityParameters, shift: float) ->
         mu,
         settings.lambda_map_temperature,
         kmesh=settings.kmesh,
-        degeneracy_tol=settings.degeneracy_tol,
-        convention=settings.convention,
-        position_operator=settings.position_operator,
-        max_out_of_plane_hopping=settings.max_out_of_plane_hopping,
+        **settings.core_conventions(),
     )
     node = ArrayData()
     node.set_array("kpoints", lam.kpoints)
