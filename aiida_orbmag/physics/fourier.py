@@ -25,10 +25,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import scipy.fft
 
 from .model import TightBindingModel
 
 CONVENTIONS = ("I", "II")
+#: Threads of scipy.fft in the FFT interpolation (-1: all cores).
+FFT_WORKERS = -1
 POSITION_OPERATORS = ("full", "diagonal")
 
 
@@ -79,6 +82,8 @@ class FourierInterpolator:
         nw = model.num_wann
         self.num_wann = nw
         self.r_cart = model.r_cartesian[:, :2]  # (r, a)
+        self.r_int = model.r_vectors  # (r, 3) integers
+        self.a3_in_plane = model.lattice[2, :2]  # (a,) Å: an oblique cell's a3 has an in-plane part
         tau = model.centres[:, :2]
         self.delta = (tau[None, :] - tau[:, None]) if convention == "I" else np.zeros((nw, nw, 2))  # (m, n, a)
         self.convention = convention
@@ -92,37 +97,163 @@ class FourierInterpolator:
             self.pos = np.ascontiguousarray(np.moveaxis(r, -1, 1)).reshape(model.num_r, 2 * nw * nw)
 
     def at(self, kpoints: np.ndarray, second_derivatives: bool = True) -> WannierGaugeMatrices:
-        """The Wannier-gauge matrices at ``kpoints`` (nk, 2) Cartesian 1/Å."""
+        """The Wannier-gauge matrices at ``kpoints`` (nk, 2) Cartesian 1/Å, by direct sums over R."""
         kpoints = np.asarray(kpoints, dtype=float)
         nk, nw = len(kpoints), self.num_wann
         phase = np.exp(1j * kpoints @ self.r_cart.T)  # (k, r)
+        weights = np.concatenate([phase * w for w in self._moment_weights(second_derivatives)])
+        moments = (weights @ self.hop).reshape(-1, nk, nw, nw)
+        positions = None
+        if self.pos is not None:
+            positions = (weights[: 3 * nk] @ self.pos).reshape(3, nk, 2, nw, nw)
+        return self._assemble(kpoints, moments, positions, second_derivatives)
+
+    def grid_blocks(
+        self,
+        reciprocal_2d: np.ndarray,
+        kmesh,
+        block_points: int,
+        second_derivatives: bool = True,
+        chunk_points: int | None = None,
+    ):
+        """Yield ``(kpoints, matrices)`` covering the uniform grid of :func:`~.kgrid.uniform_grid`, by FFT, in
+        pieces of at most ``chunk_points`` k-points (default: a whole FFT sub-grid).
+
+        The grid (n1, n2) is split into m1 m2 sub-grids of f1 x f2 points (f_i divides n_i, f1 f2 <= block_points):
+        k = ((j1 m1 + s1)/n1) b1 + ((j2 m2 + s2)/n2) b2. For one offset (s1, s2), k.R = 2 pi (j1 R1/f1 + j2 R2/f2)
+        + 2 pi (s1 R1/n1 + s2 R2/n2), so each R-moment of the hoppings, times the offset phase and folded onto
+        R mod f, is one inverse FFT of size f1 x f2: O(N_w² log(f1 f2)) per k instead of O(N_w² N_R). Folding
+        (aliasing) is exact, so the matrices equal those of :meth:`at` to round-off whatever f. An in-plane part of
+        a3 (hoppings with R3 != 0 in an oblique cell) is carried by a per-k phase on each R3 group.
+        """
+        n1, n2 = kmesh
+        f1, f2 = subgrid_shape(kmesh, block_points)
+        m1, m2 = n1 // f1, n2 // f2
+        folds = [_Fold(self, rows, f1, f2) for rows in self._r3_groups()]
+        j1, j2 = (index.reshape(-1) for index in np.meshgrid(np.arange(f1), np.arange(f2), indexing="ij"))
+        weights = self._moment_weights(second_derivatives)
+        nw = self.num_wann
+        for s1 in range(m1):
+            for s2 in range(m2):
+                frac = np.stack([(j1 * m1 + s1) / n1, (j2 * m2 + s2) / n2], axis=-1)
+                kpoints = frac @ reciprocal_2d
+                offset = np.exp(2j * np.pi * (s1 * self.r_int[:, 0] / n1 + s2 * self.r_int[:, 1] / n2))
+                moments = _sum_in_place(fold.moments(fold.hop, weights, offset, kpoints) for fold in folds)
+                moments = moments.reshape(len(weights), f1 * f2, nw, nw)
+                positions = None
+                if self.pos is not None:
+                    positions = _sum_in_place(fold.moments(fold.pos, weights[:3], offset, kpoints) for fold in folds)
+                    positions = positions.reshape(3, f1 * f2, 2, nw, nw)
+                for part in _slices(f1 * f2, chunk_points or f1 * f2):
+                    subset = None if positions is None else positions[:, part]
+                    yield kpoints[part], self._assemble(kpoints[part], moments[:, part], subset, second_derivatives)
+
+    def _moment_weights(self, second_derivatives: bool) -> list[np.ndarray]:
+        """Per-R weights of the moments S, S_x, S_y (and S_xx, S_xy, S_yy): 1, R_a, R_a R_b (Cartesian Å)."""
         rx, ry = self.r_cart[:, 0], self.r_cart[:, 1]
-        weights = [phase, phase * rx, phase * ry]  # S, S_x, S_y
+        weights = [np.ones_like(rx), rx, ry]
         if second_derivatives:
-            weights += [phase * rx * rx, phase * rx * ry, phase * ry * ry]  # S_xx, S_xy, S_yy
-        moments = (np.concatenate(weights) @ self.hop).reshape(len(weights), nk, nw, nw)
+            weights += [rx * rx, rx * ry, ry * ry]
+        return weights
+
+    def _r3_groups(self) -> list[np.ndarray]:
+        """Row indices of the R vectors sharing one R3 (one group unless the model hops along a3)."""
+        return [np.flatnonzero(self.r_int[:, 2] == r3) for r3 in np.unique(self.r_int[:, 2])]
+
+    def _assemble(self, kpoints, moments, positions, second_derivatives) -> WannierGaugeMatrices:
+        """H, dH, d2H, A, dA from the R-moments S.. (moment, k, m, n) and P.. (moment, k, a, m, n)."""
+        nk, nw = len(kpoints), self.num_wann
         envelope = np.exp(1j * np.einsum("ka,mna->kmn", kpoints, self.delta)) if self.convention == "I" else 1.0
         s, s_a = moments[0], moments[1:3]
-        dx, dy = self.delta[..., 0], self.delta[..., 1]
-        delta = (dx, dy)
+        delta = (self.delta[..., 0], self.delta[..., 1])
         hamiltonian = envelope * s
-        dh = np.stack([1j * envelope * (s_a[a] + delta[a] * s) for a in range(2)], axis=1)
+        dh = np.empty((nk, 2, nw, nw), dtype=complex)
+        for a in range(2):
+            np.multiply(delta[a], s, out=dh[:, a])
+            dh[:, a] += s_a[a]
+            dh[:, a] *= 1j * envelope
         d2h = None
         if second_derivatives:
-            s_ab = {(0, 0): moments[3], (0, 1): moments[4], (1, 0): moments[4], (1, 1): moments[5]}
+            s_ab = {(0, 0): moments[3], (0, 1): moments[4], (1, 1): moments[5]}
             d2h = np.empty((nk, 2, 2, nw, nw), dtype=complex)
-            for a in range(2):
-                for b in range(2):
-                    d2h[:, a, b] = -envelope * (
-                        s_ab[a, b] + delta[a] * s_a[b] + delta[b] * s_a[a] + delta[a] * delta[b] * s
-                    )
+            for a, b in ((0, 0), (0, 1), (1, 1)):
+                block = d2h[:, a, b]
+                np.multiply(delta[a] * delta[b], s, out=block)
+                block += s_ab[a, b]
+                block += delta[a] * s_a[b]
+                block += delta[b] * s_a[a]
+                block *= -envelope
+            d2h[:, 1, 0] = d2h[:, 0, 1]
         connection = dconnection = None
-        if self.pos is not None:
-            p = (np.concatenate(weights[:3]) @ self.pos).reshape(3, nk, 2, nw, nw)  # (moment, k, a, m, n)
+        if positions is not None:
+            p = positions  # (moment, k, a, m, n)
             connection = envelope[:, None] * p[0] if self.convention == "I" else p[0]
             dconnection = np.empty((nk, 2, 2, nw, nw), dtype=complex)
             for b in range(2):  # d/dk_b A_a = i E o (P_{b,a} + Delta_b P_a)
-                dconnection[:, :, b] = 1j * (p[1 + b] + delta[b] * p[0])
+                target = dconnection[:, :, b]
+                np.multiply(delta[b], p[0], out=target)
+                target += p[1 + b]
+                target *= 1j
             if self.convention == "I":
                 dconnection *= envelope[:, None, None]
         return WannierGaugeMatrices(hamiltonian, dh, d2h, connection, dconnection)
+
+
+class _Fold:
+    """The hoppings of one R3 group sorted by their bin R mod (f1, f2), ready for weighted folding and FFT."""
+
+    def __init__(self, interpolator: FourierInterpolator, rows: np.ndarray, f1: int, f2: int):
+        r_int = interpolator.r_int[rows]
+        bins = (r_int[:, 0] % f1) * f2 + (r_int[:, 1] % f2)
+        order = np.argsort(bins, kind="stable")
+        self.rows = rows[order]
+        self.bins, self.starts = np.unique(bins[order], return_index=True)
+        self.shape = (f1, f2)
+        self.hop = interpolator.hop[self.rows]
+        self.pos = None if interpolator.pos is None else interpolator.pos[self.rows]
+        in_plane_a3 = interpolator.a3_in_plane * r_int[0, 2]
+        self.a3 = None if not np.any(in_plane_a3) else in_plane_a3
+
+    def moments(self, matrix, weights, offset, kpoints) -> np.ndarray:
+        """(moment, f1 f2, X): sum_R w(R) offset(R) matrix(R) exp(2 pi i j.R/f) for each weight w."""
+        f1, f2 = self.shape
+        out = np.zeros((len(weights), f1 * f2, matrix.shape[1]), dtype=complex)
+        factor = offset[self.rows]
+        buffer = np.empty_like(matrix)
+        for index, weight in enumerate(weights):
+            np.multiply(matrix, (weight[self.rows] * factor)[:, None], out=buffer)
+            out[index, self.bins] = np.add.reduceat(buffer, self.starts, axis=0)
+        out = scipy.fft.ifft2(
+            out.reshape(len(weights), f1, f2, -1), axes=(1, 2), norm="forward", overwrite_x=True, workers=FFT_WORKERS
+        )
+        out = out.reshape(len(weights), f1 * f2, -1)
+        if self.a3 is not None:
+            out *= np.exp(1j * kpoints @ self.a3)[None, :, None]
+        return out
+
+
+def _slices(n: int, size: int):
+    for start in range(0, n, max(1, size)):
+        yield slice(start, min(start + size, n))
+
+
+def _sum_in_place(arrays):
+    """Sum of an iterable of arrays, accumulated into the first (no copy for a single term)."""
+    iterator = iter(arrays)
+    total = next(iterator)
+    for array in iterator:
+        total += array
+    return total
+
+
+def subgrid_shape(kmesh, block_points: int) -> tuple[int, int]:
+    """(f1, f2) with f_i dividing n_i, f1 f2 <= block_points, as many points as possible, then as square as possible."""
+    n1, n2 = kmesh
+    best = (1, 1)
+    for f1 in (d for d in range(1, n1 + 1) if n1 % d == 0):
+        for f2 in (d for d in range(1, n2 + 1) if n2 % d == 0):
+            if f1 * f2 <= max(1, block_points):
+                key = (f1 * f2, -abs(np.log(f1 / f2)))
+                if key > (best[0] * best[1], -abs(np.log(best[0] / best[1]))):
+                    best = (f1, f2)
+    return best

@@ -37,15 +37,20 @@ from aiida_orbmag import __version__
 
 from . import geometry, occupation, units
 from .bands import band_basis
-from .fourier import FourierInterpolator
+from .fourier import FourierInterpolator, subgrid_shape
 from .kgrid import check_kmesh, chunks, uniform_grid
 from .model import TightBindingModel
 
 LOGGER = logging.getLogger(__name__)
 
 METRIC_FORMS = ("analytic", "fermi_surface")
+INTERPOLATIONS = ("auto", "fft", "direct")
+#: "auto" chooses the FFT path only for sub-grids of at least this many points (and at least N_R).
+MIN_FFT_BLOCK = 16
+#: Largest (k, nw, nw) complex stack of a band-basis chunk (bytes).
+CHUNK_STACK_BYTES = 8 * 2**20
 DEFAULT_DEGENERACY_TOL_EV = 1e-5
-DEFAULT_MEMORY_BYTES = 512 * 2**20
+DEFAULT_MEMORY_BYTES = 2 * 2**30
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,15 +162,15 @@ def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, re
 
 
 def _chunk_size(num_wann: int, n_mu_finite_t: int, memory_bytes: int) -> int:
-    """k-points per chunk so that the per-chunk arrays stay within ``memory_bytes``: about 48 complex (nw, nw)
-    matrices per k-point, plus four (levels, n_mu) occupation matrices when some temperature is finite."""
-    per_k = 16 * num_wann**2 * 48 + 8 * num_wann * n_mu_finite_t * 4
-    return max(1, memory_bytes // per_k)
+    """k-points per band-basis chunk: about 60 complex (nw, nw) matrices plus four (levels, n_mu) occupation
+    matrices per k-point within a quarter of ``memory_bytes``, and no stack of (nw, nw) matrices above
+    CHUNK_STACK_BYTES (smaller arrays are reused by the allocator instead of being mapped afresh each chunk)."""
+    per_k = 16 * num_wann**2 * 60 + 8 * num_wann * n_mu_finite_t * 4
+    return max(1, min((memory_bytes // 4) // per_k, CHUNK_STACK_BYTES // (16 * num_wann**2)))
 
 
-def _level_quantities(interpolator, kpoints, degeneracy_tol, metric_form, extrinsic, diagnostics):
+def _level_quantities(wannier, degeneracy_tol, metric_form, extrinsic, diagnostics):
     """Per-level (k, n flattened) arrays of one k-chunk: cluster energy (L,) and (L, 2) integrands."""
-    wannier = interpolator.at(kpoints, second_derivatives=metric_form == "analytic")
     bands = band_basis(wannier, degeneracy_tol, derivatives=metric_form == "analytic")
     diagnostics.update(bands.energies, degeneracy_tol)
     connection = geometry.berry_connection(bands)
@@ -199,6 +204,7 @@ def compute_susceptibility(
     relaxation_time_fs: float | None = None,
     max_out_of_plane_hopping: float = 1e-3,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
+    interpolation: str = "auto",
 ) -> SusceptibilityResult:
     """Intrinsic chi(mu, T) ((e²/hbar) Å) and alpha(mu, T) ((|e| k_B/hbar) Å), Xiao et al. 2021 Eqs. 8-11.
 
@@ -212,22 +218,29 @@ def compute_susceptibility(
     :param relaxation_time_fs: if given, also the extrinsic chi and alpha for this relaxation time (fs).
     :param max_out_of_plane_hopping: largest hopping along a3 (eV) accepted as a 2D model.
     :param memory_bytes: bound on the per-chunk working arrays.
+    :param interpolation: ``"fft"`` (sub-grids by FFT, :meth:`FourierInterpolator.grid_blocks`), ``"direct"``
+        (sums over R per k-point) or ``"auto"`` (FFT when the mesh splits into sub-grids of at least N_R and 16
+        points, so that folding the hoppings is shared by enough k-points). Both give the same numbers to
+        round-off.
     """
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(f"Unknown interpolation {interpolation!r}; use one of {INTERPOLATIONS}.")
     mu, temperature, kmesh = _check_inputs(
         model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs
     )
     model.check_two_dimensional(max_out_of_plane_hopping)
     interpolator = FourierInterpolator(model, convention, position_operator)
-    kpoints = uniform_grid(model.reciprocal_lattice_2d, kmesh)
     extrinsic = relaxation_time_fs is not None
     n_t, n_mu = len(temperature), len(mu)
     sums = {name: np.zeros((n_t, n_mu, 2)) for name in ("chi", "alpha", "chi_ext", "alpha_ext")}
     diagnostics = _Diagnostics()
     n_mu_finite_t = n_mu if np.any(temperature > 0) else 0
-    for part in chunks(len(kpoints), _chunk_size(model.num_wann, n_mu_finite_t, memory_bytes)):
-        levels = _level_quantities(interpolator, kpoints[part], degeneracy_tol, metric_form, extrinsic, diagnostics)
+    chunk = _chunk_size(model.num_wann, n_mu_finite_t, memory_bytes)
+    second = metric_form == "analytic"
+    for wannier in _grid_matrices(interpolator, model, kmesh, chunk, memory_bytes, second, interpolation):
+        levels = _level_quantities(wannier, degeneracy_tol, metric_form, extrinsic, diagnostics)
         _accumulate(sums, levels, mu, temperature)
-    norm = 1.0 / (len(kpoints) * model.cell_area)
+    norm = 1.0 / (kmesh[0] * kmesh[1] * model.cell_area)
     chi = sums["chi"] * norm
     alpha = units.ELECTRON_CHARGE_SIGN * sums["alpha"] * norm + 0.0  # + 0.0: no -0.0 at T = 0
     chi_ext = alpha_ext = None
@@ -256,6 +269,26 @@ def compute_susceptibility(
         chi_extrinsic=chi_ext,
         alpha_extrinsic=alpha_ext,
     )
+
+
+def _grid_matrices(interpolator, model, kmesh, chunk, memory_bytes, second_derivatives, interpolation):
+    """Wannier-gauge matrices of the whole uniform grid, chunk by chunk (order irrelevant for zone sums).
+
+    The FFT sub-grids take up to half of ``memory_bytes`` for their 12 R-moment stacks, so that folding the
+    hoppings (O(N_R N_w²) per sub-grid) is shared by many k-points; the band-basis work then goes in chunks.
+    """
+    reciprocal = model.reciprocal_lattice_2d
+    block = max(1, (memory_bytes // 2) // (12 * 16 * model.num_wann**2))
+    f1, f2 = subgrid_shape(kmesh, block)
+    worth_it = f1 * f2 >= min(max(MIN_FFT_BLOCK, model.num_r), kmesh[0] * kmesh[1])
+    if interpolation == "fft" or (interpolation == "auto" and worth_it):
+        blocks = interpolator.grid_blocks(reciprocal, kmesh, block, second_derivatives, chunk_points=chunk)
+        for _, wannier in blocks:
+            yield wannier
+        return
+    kpoints = uniform_grid(reciprocal, kmesh)
+    for part in chunks(len(kpoints), chunk):
+        yield interpolator.at(kpoints[part], second_derivatives)
 
 
 def _accumulate(sums, levels, mu, temperature):

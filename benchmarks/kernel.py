@@ -1,0 +1,130 @@
+"""Throughput and memory of the chi/alpha kernel, as ratios against references timed in the same run.
+
+    python benchmarks/kernel.py                 # quick figures (a few minutes on 2 cores)
+    python benchmarks/kernel.py --full          # grids up to 400x400 (long)
+    python benchmarks/kernel.py --wannierberri  # also WannierBerri on the same _tb.dat and grid, if installed
+
+For each model size N_w (random models with 169 R vectors, the size of a real 2D Wannier model) it prints
+k-points per second of ``compute_susceptibility`` with direct and FFT interpolation for 1 mu x 1 T and for
+1000 mu x 10 T, the peak of traced memory, and the ratios to
+
+- a plain per-k-point loop (interpolate, eigh, matrix elements and Lambda for one k at a time),
+- the stacked-eigh floor (``numpy.linalg.eigh`` of a stack of random Hermitian N_w x N_w matrices, same k count),
+- WannierBerri (optional): its Fermi-sea orbital magnetisation on the same _tb.dat and grid.
+
+Figures are machine- and load-dependent; only the ratios of one run mean anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import tempfile
+import time
+import tracemalloc
+
+import numpy as np
+
+from aiida_orbmag.io.wannier90 import write_tb_dat
+from aiida_orbmag.physics import geometry
+from aiida_orbmag.physics.bands import band_basis
+from aiida_orbmag.physics.fourier import FourierInterpolator
+from aiida_orbmag.physics.kgrid import uniform_grid
+from aiida_orbmag.physics.reference_models import random_model
+from aiida_orbmag.physics.response import compute_susceptibility
+
+
+def timed(function, repeat: int = 1) -> tuple[float, float]:
+    """(best wall time in s, peak traced memory in bytes) of ``function()``."""
+    best, peak = np.inf, 0
+    for _ in range(repeat):
+        tracemalloc.start()
+        start = time.perf_counter()
+        function()
+        best = min(best, time.perf_counter() - start)
+        peak = max(peak, tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    return best, peak
+
+
+def plain_loop(model, kpoints):
+    """The reference: one k-point at a time, no batching."""
+    interpolator = FourierInterpolator(model)
+    total = np.zeros(2)
+    for k in kpoints:
+        bands = band_basis(interpolator.at(k[None]), 1e-5)
+        lam = geometry.lambda_first_term(bands) + geometry.lambda_metric_term(bands)
+        total += (lam[0] * (bands.cluster_energy[0] < 0)).sum(axis=-1)
+    return total
+
+
+def eigh_floor(num_wann, nk, chunk=64):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(min(nk, chunk), num_wann, num_wann)) + 1j * rng.normal(
+        size=(min(nk, chunk), num_wann, num_wann)
+    )
+    stack = a + np.conj(np.swapaxes(a, 1, 2))
+    for start in range(0, nk, chunk):
+        np.linalg.eigh(stack[: min(chunk, nk - start)])
+
+
+def wannierberri_time(model, kmesh):
+    """Seconds for WannierBerri's Fermi-sea orbital magnetisation on the same model and grid, or a reason."""
+    try:
+        import wannierberri as wberri
+    except ImportError:
+        return None, "wannierberri is not installed (pip install wannierberri)"
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "bench_tb.dat")
+        write_tb_dat(model, path)
+        try:
+            system = wberri.System_tb(path, berry=True, morb=True)
+            grid = wberri.Grid(system, NK=(kmesh[0], kmesh[1], 1), NKFFT=(min(kmesh[0], 16), min(kmesh[1], 16), 1))
+            calculators = {"Morb": wberri.calculators.static.Morb(Efermi=np.array([0.0]), tetra=False)}
+            start = time.perf_counter()
+            wberri.run(system, grid=grid, calculators=calculators, print_Kpoints=False, file_Klist=None)
+            return time.perf_counter() - start, "orbital magnetisation (Fermi sea), 1 Fermi level"
+        except Exception as error:  # a benchmark reports, it does not stop
+            return None, f"WannierBerri failed: {type(error).__name__}: {error}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="grids up to 400x400")
+    parser.add_argument("--wannierberri", action="store_true", help="also time WannierBerri")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[8, 32, 112])
+    args = parser.parse_args()
+    grids = {8: 400, 32: 200, 112: 60} if args.full else {8: 96, 32: 36, 112: 12}
+    mus, temps = np.linspace(-1.0, 1.0, 1000), np.linspace(10.0, 300.0, 10)
+    print(f"# {os.cpu_count()} cores; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    header = "N_w  grid     path    1mu1T k/s  1000mu10T k/s  extra(%)  peak MiB  x plain  x floor-time"
+    print(header)
+    for num_wann in args.sizes:
+        n = grids.get(num_wann, 24)
+        model = random_model(num_wann, seed=1, hopping_range=6)
+        nk = n * n
+        kpoints = uniform_grid(model.reciprocal_lattice_2d, (n, n))
+        sample = kpoints[:: max(1, nk // 64)]
+        plain, _ = timed(functools.partial(plain_loop, model, sample))
+        plain_per_k = plain / len(sample)
+        floor, _ = timed(functools.partial(eigh_floor, num_wann, nk), repeat=2)
+        for path in ("direct", "fft"):
+            run = functools.partial(compute_susceptibility, model, kmesh=(n, n), interpolation=path)
+            one, peak = timed(functools.partial(run, [0.0], [0.0]))
+            many, peak_many = timed(functools.partial(run, mus, temps))
+            print(
+                f"{num_wann:>3}  {n:>3}x{n:<3}  {path:<6}  {nk / one:>11.0f}  {nk / many:>13.0f}  "
+                f"{100 * (many / one - 1):>8.0f}  {max(peak, peak_many) / 2**20:>8.0f}  "
+                f"{plain_per_k * nk / one:>7.1f}  {one / floor:>12.1f}"
+            )
+        if args.wannierberri:
+            seconds, what = wannierberri_time(model, (n, n))
+            if seconds is None:
+                print(f"     WannierBerri: {what}")
+            else:
+                print(f"     WannierBerri {what}: {nk / seconds:.0f} k/s")
+
+
+if __name__ == "__main__":
+    main()
