@@ -10,7 +10,9 @@ k-points per second of ``compute_susceptibility`` with direct and FFT interpolat
 
 - a plain per-k-point loop (interpolate, eigh, matrix elements and Lambda for one k at a time),
 - the stacked-eigh floor (``numpy.linalg.eigh`` of a stack of random Hermitian N_w x N_w matrices, same k count),
-- WannierBerri (optional): its Fermi-sea orbital magnetisation on the same _tb.dat and grid.
+- WannierBerri (optional): its Fermi-sea anomalous Hall conductivity (Berry curvature, an interband quantity of
+  the same kind; its orbital magnetisation needs the CC_R matrix that a _tb.dat does not hold) on the same
+  _tb.dat and grid.
 
 Figures are machine- and load-dependent; only the ratios of one run mean anything.
 """
@@ -73,18 +75,20 @@ def wannierberri_time(model, kmesh):
     """Seconds for WannierBerri's Fermi-sea orbital magnetisation on the same model and grid, or a reason."""
     try:
         import wannierberri as wberri
+        from wannierberri.calculators.static import AHC
+        from wannierberri.system import System_tb
     except ImportError:
         return None, "wannierberri is not installed (pip install wannierberri)"
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "bench_tb.dat")
         write_tb_dat(model, path)
         try:
-            system = wberri.System_tb(path, berry=True, morb=True)
+            system = System_tb(path, berry=True)
             grid = wberri.Grid(system, NK=(kmesh[0], kmesh[1], 1), NKFFT=(min(kmesh[0], 16), min(kmesh[1], 16), 1))
-            calculators = {"Morb": wberri.calculators.static.Morb(Efermi=np.array([0.0]), tetra=False)}
+            calculators = {"AHC": AHC(Efermi=np.array([0.0]), tetra=False)}
             start = time.perf_counter()
-            wberri.run(system, grid=grid, calculators=calculators, print_Kpoints=False, file_Klist=None)
-            return time.perf_counter() - start, "orbital magnetisation (Fermi sea), 1 Fermi level"
+            wberri.run(system, grid=grid, calculators=calculators, print_Kpoints=False)
+            return time.perf_counter() - start, "anomalous Hall conductivity (Fermi sea), 1 Fermi level"
         except Exception as error:  # a benchmark reports, it does not stop
             return None, f"WannierBerri failed: {type(error).__name__}: {error}"
 
