@@ -86,9 +86,15 @@ def wannierberri_time(model, kmesh):
             system = System_tb(path, berry=True)
             grid = wberri.Grid(system, NK=(kmesh[0], kmesh[1], 1), NKFFT=(min(kmesh[0], 16), min(kmesh[1], 16), 1))
             calculators = {"AHC": AHC(Efermi=np.array([0.0]), tetra=False)}
-            start = time.perf_counter()
-            wberri.run(system, grid=grid, calculators=calculators, print_Kpoints=False)
-            return time.perf_counter() - start, "anomalous Hall conductivity (Fermi sea), 1 Fermi level"
+            here = os.getcwd()
+            os.chdir(folder)  # wberri.run writes its result files into the working directory
+            try:
+                start = time.perf_counter()
+                wberri.run(system, grid=grid, calculators=calculators, print_Kpoints=False)
+                seconds = time.perf_counter() - start
+            finally:
+                os.chdir(here)
+            return seconds, "anomalous Hall conductivity (Fermi sea), 1 Fermi level"
         except Exception as error:  # a benchmark reports, it does not stop
             return None, f"WannierBerri failed: {type(error).__name__}: {error}"
 
