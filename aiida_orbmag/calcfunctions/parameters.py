@@ -28,6 +28,8 @@ import dataclasses
 import numpy as np
 
 from aiida_orbmag.physics import symmetry
+from aiida_orbmag.physics.fourier import CONVENTIONS
+from aiida_orbmag.physics.response import METRIC_FORMS
 
 DEFAULTS = {
     "relative_to_fermi_energy": False,
@@ -91,10 +93,10 @@ def parse_parameters(raw: dict) -> SusceptibilityParameters:
     temperature = _number_list(values["temperatures"], "temperatures", "ERROR_INVALID_TEMPERATURES")
     if np.any(temperature < 0):
         raise ParameterError("ERROR_INVALID_TEMPERATURES", f"temperatures must be >= 0 K, got {temperature.tolist()}")
-    if values["bloch_convention"] not in ("I", "II"):
-        raise ParameterError("ERROR_INVALID_PARAMETERS", "bloch_convention must be 'I' or 'II'")
-    if values["metric_form"] not in ("analytic", "fermi_surface"):
-        raise ParameterError("ERROR_INVALID_PARAMETERS", "metric_form must be 'analytic' or 'fermi_surface'")
+    if values["bloch_convention"] not in CONVENTIONS:
+        raise ParameterError("ERROR_INVALID_PARAMETERS", f"bloch_convention must be one of {CONVENTIONS}")
+    if values["metric_form"] not in METRIC_FORMS:
+        raise ParameterError("ERROR_INVALID_PARAMETERS", f"metric_form must be one of {METRIC_FORMS}")
     relaxation_time = _optional_positive(values["relaxation_time_fs"], "relaxation_time_fs")
     if np.any(temperature == 0) and (relaxation_time is not None or values["metric_form"] == "fermi_surface"):
         raise ParameterError(

@@ -27,6 +27,7 @@ import dataclasses
 import numpy as np
 import scipy.fft
 
+from .kgrid import chunks
 from .model import TightBindingModel
 
 CONVENTIONS = ("I", "II")
@@ -144,7 +145,7 @@ class FourierInterpolator:
                 if self.pos is not None:
                     positions = _sum_in_place(fold.moments(fold.pos, weights[:3], offset, kpoints) for fold in folds)
                     positions = positions.reshape(3, f1 * f2, 2, nw, nw)
-                for part in _slices(f1 * f2, chunk_points or f1 * f2):
+                for part in chunks(f1 * f2, chunk_points or f1 * f2):
                     subset = None if positions is None else positions[:, part]
                     yield kpoints[part], self._assemble(kpoints[part], moments[:, part], subset, second_derivatives)
 
@@ -230,11 +231,6 @@ class _Fold:
         if self.a3 is not None:
             out *= np.exp(1j * kpoints @ self.a3)[None, :, None]
         return out
-
-
-def _slices(n: int, size: int):
-    for start in range(0, n, max(1, size)):
-        yield slice(start, min(start + size, n))
 
 
 def _sum_in_place(arrays):

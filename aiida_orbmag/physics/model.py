@@ -19,9 +19,9 @@ import numpy as np
 LOGGER = logging.getLogger(__name__)
 
 #: Largest anti-Hermitian part (eV) of H(R) - H(-R)^dagger accepted as round-off of a written file.
+HERMITICITY_TOL_EV = 1e-5
 #: Bytes of H(R) per block of the Hermiticity check, which bounds its temporaries.
 _HERMITICITY_BLOCK_BYTES = 2**20
-HERMITICITY_TOL_EV = 1e-5
 #: In-plane lattice vectors may have |z| up to this (Å).
 PLANARITY_TOL_ANGSTROM = 1e-6
 
