@@ -1,0 +1,1 @@
+"""AiiDA work chains and the calcfunctions that build their inputs."""
