@@ -120,3 +120,20 @@ def band_basis(
         cluster_energy=cluster_energy,
         cluster_velocity=cluster_velocity,
     )
+
+
+def band_energies(model, kpoints: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Band energies (eV), (nk, num_wann) ascending, of ``model`` at fractional k-points ``kpoints`` (nk, 3).
+
+    H(k) = sum_R exp(2 pi i k.R) t(R) (Wannier90's tight-binding convention; the eigenvalues do not depend on the Bloch
+    phase convention). A direct sum, for the few hundred k-points of a band path or an NSCF grid.
+    """
+    kpoints = np.atleast_2d(np.asarray(kpoints, dtype=float))
+    if kpoints.shape[1] != 3:
+        raise ValueError("The k-points must be fractional (k1, k2, k3) triples.")
+    hoppings = model.hoppings()
+    result = []
+    for start in range(0, len(kpoints), chunk):
+        phases = np.exp(2j * np.pi * kpoints[start : start + chunk] @ model.r_vectors.T)  # k R
+        result.append(np.linalg.eigvalsh(np.einsum("kr,rmn->kmn", phases, hoppings)))
+    return np.concatenate(result)

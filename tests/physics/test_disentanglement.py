@@ -1,0 +1,54 @@
+"""Band counts and frozen windows chosen from band energies (synthetic bands with known answers)."""
+
+import numpy as np
+import pytest
+
+from aiida_orbmag.physics.disentanglement import FROZEN_SAFETY_EV, choose_windows, frozen_window_deviation
+
+
+def _bands():
+    """8 k-points, 10 bands: 2 flat semicore bands at -30 eV, a 4-band manifold from -3 to 0.5 eV, and 4 bands
+    from 1.5 eV up; the 7th band (index 6) dips to 0.8 eV at one k-point."""
+    k = np.linspace(0, 1, 8)[:, None]
+    semicore = np.full((8, 2), -30.0) + 0.01 * np.arange(2)
+    manifold = np.array([-3.0, -2.0, -1.0, 0.0]) + 0.5 * np.sin(np.pi * k)
+    upper = np.array([1.5, 2.0, 3.0, 4.0]) + 0.0 * k
+    upper[3, 0] = 0.8
+    return np.concatenate([semicore, manifold, upper], axis=1)
+
+
+def test_frozen_window_reaches_margin_when_it_fits():
+    choice = choose_windows(_bands(), fermi_energy=-0.5, num_wann=6, num_excluded=2, frozen_margin=1.0)
+    assert choice.num_bands == 8 and choice.exclude_bands == (1, 2)
+    assert choice.dis_froz_max == pytest.approx(0.5) and not choice.frozen_window_lowered
+    assert choice.gap_below_manifold == pytest.approx(-3.0 - (-30.0 + 0.01))
+    assert choice.wannier90_parameters() == {"num_bands": 8, "num_wann": 6, "exclude_bands": "1-2", "dis_froz_max": 0.5}
+
+
+def test_frozen_window_is_lowered_below_the_overfilling_state():
+    # with 4 Wannier functions the 5th manifold state (1.5 eV, 0.8 eV at one k) must stay out of the frozen window
+    choice = choose_windows(_bands(), fermi_energy=0.5, num_wann=4, num_excluded=2, frozen_margin=1.0)
+    assert choice.frozen_window_lowered
+    assert choice.dis_froz_max == pytest.approx(0.8 - FROZEN_SAFETY_EV)
+    inside = (_bands()[:, 2:] <= choice.dis_froz_max).sum(axis=1)
+    assert inside.max() <= 4
+
+
+def test_isolated_manifold_needs_no_window():
+    choice = choose_windows(_bands()[:, :6], fermi_energy=-0.5, num_wann=4, num_excluded=2)
+    assert choice.dis_froz_max is None and "dis_froz_max" not in choice.wannier90_parameters()
+    assert choice.frozen_window == pytest.approx((-3.0, _bands()[:, 5].max()))
+
+
+def test_too_few_bands_says_compute_more():
+    with pytest.raises(ValueError, match="compute more bands"):
+        choose_windows(_bands(), fermi_energy=-0.5, num_wann=9, num_excluded=2)
+
+
+def test_deviation_matches_each_state_to_the_nearest_eigenvalue():
+    dft = np.array([[-1.0, 0.0, 2.0], [-1.0, 0.5, 3.0]])
+    wannier = np.array([[-1.001, 0.002], [-0.999, 0.45]])
+    deviation, count = frozen_window_deviation(dft, wannier, (-2.0, 1.0))
+    assert count == 4 and deviation == pytest.approx(0.05)
+    deviation, count = frozen_window_deviation(dft, wannier, (5.0, 6.0))
+    assert count == 0 and np.isnan(deviation)
