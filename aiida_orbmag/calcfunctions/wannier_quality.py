@@ -1,0 +1,91 @@
+"""``wannier_quality_report``: how faithfully a Wannier tight-binding model reproduces the DFT bands it came from.
+
+Two numbers decide whether a model may be used for orbital responses:
+
+- the largest difference (eV) between the Wannier-interpolated and the DFT eigenvalues of the states inside the frozen
+  window, at the k-points of a DFT band calculation (the NSCF grid itself checks the wiring: on-grid the frozen states
+  are reproduced to round-off; off-grid k-points check the interpolation);
+- when the magnetic group contains PT (inversion times time reversal, e.g. interlayer-antiferromagnetic bilayer CrI3),
+  every band is doubly degenerate, and the largest splitting of those pairs (eV) measures how much the model breaks
+  PT. Any such splitting is spurious and feeds straight into chi, which PT-even terms cannot produce.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import spglib
+from aiida import orm
+from aiida.engine import calcfunction
+
+from aiida_orbmag.physics.bands import band_energies
+from aiida_orbmag.physics.disentanglement import frozen_window_deviation
+
+
+def magnetic_moment_vectors(structure: orm.StructureData, moments: dict) -> np.ndarray:
+    """(n_sites, 3) moments (mu_B) per site from a kind -> moment map: a number (collinear along z) or 3 numbers."""
+    vectors = []
+    for site in structure.sites:
+        moment = moments.get(site.kind_name, 0.0)
+        vector = [0.0, 0.0, float(moment)] if np.isscalar(moment) else [float(m) for m in moment]
+        if len(vector) != 3:
+            raise ValueError(f"The moment of kind {site.kind_name} must be a number or three numbers (mu_B).")
+        vectors.append(vector)
+    return np.array(vectors)
+
+
+def has_pt_symmetry(structure: orm.StructureData, moments: dict, symprec: float = 1e-3) -> bool:
+    """Whether the magnetic group of ``structure`` with ``moments`` holds inversion combined with time reversal."""
+    numbers = {kind: index for index, kind in enumerate(sorted(structure.get_kind_names()))}
+    cell = (
+        np.array(structure.cell),
+        np.array([site.position for site in structure.sites]) @ np.linalg.inv(np.array(structure.cell)),
+        [numbers[site.kind_name] for site in structure.sites],
+        magnetic_moment_vectors(structure, moments),
+    )
+    symmetry = spglib.get_magnetic_symmetry(cell, symprec=symprec)
+    if symmetry is None:
+        raise ValueError("spglib could not find the magnetic symmetry of the structure; check the atoms and moments.")
+    inversion = -np.eye(3, dtype=int)
+    return any(
+        np.array_equal(rotation, inversion) and reversed_
+        for rotation, reversed_ in zip(symmetry["rotations"], symmetry["time_reversals"], strict=True)
+    )
+
+
+def pt_pair_splitting(energies: np.ndarray) -> float:
+    """Largest splitting (eV) between the two members of each PT (Kramers-like) pair of bands, over all k."""
+    energies = np.sort(energies, axis=1)
+    pairs = energies[:, : energies.shape[1] // 2 * 2].reshape(len(energies), -1, 2)
+    return float(np.max(pairs[:, :, 1] - pairs[:, :, 0]))
+
+
+@calcfunction
+def wannier_quality_report(tight_binding, bands, windows, structure=None, magnetic_moments=None):
+    """Quality report (Dict, eV) of ``tight_binding`` against the DFT ``bands`` (BandsData, eV).
+
+    ``windows`` (Dict) gives ``frozen_window`` = [bottom, top] (eV) and the rest of the window choice, copied into the
+    report. With ``structure`` and ``magnetic_moments``
+    (Dict kind -> moment, mu_B) the report also says whether the magnetic group contains PT and, if so, the largest
+    PT-pair splitting of the model on the same k-points.
+    """
+    model = tight_binding.get_model()
+    kpoints = bands.get_kpoints()
+    dft = bands.get_bands()
+    if dft.ndim == 3:  # collinear spin channels: a spinor model is compared with both together
+        dft = np.sort(np.concatenate(list(dft), axis=1), axis=1)
+    wannier = band_energies(model, kpoints)
+    window = tuple(windows["frozen_window"])
+    deviation, count = frozen_window_deviation(dft, wannier, window)
+    report = {
+        "frozen_window_eV": list(window),
+        "num_kpoints": int(len(kpoints)),
+        "num_states_compared": count,
+        "max_frozen_window_deviation_eV": deviation,
+        "energy_units": "eV",
+        "window_choice": windows.get_dict(),
+    }
+    if structure is not None and magnetic_moments is not None:
+        pt = has_pt_symmetry(structure, magnetic_moments.get_dict())
+        report["magnetic_group_has_pt"] = pt
+        report["max_pt_pair_splitting_eV"] = pt_pair_splitting(wannier) if pt else None
+    return orm.Dict(report)

@@ -1,0 +1,370 @@
+"""``orbmag.wannierization``: spinor Wannier tight-binding model of a magnet with spin-orbit coupling, from DFT.
+
+Steps: an optional noncollinear SCF (``PwBaseWorkChain``; or a converged one's ``parent_folder``), an NSCF on the full
+uniform k-grid without symmetry, ``wannier90.x -pp``, ``pw2wannier90.x`` (aiida-quantumespresso), ``wannier90.x`` with
+``write_tb`` (``orbmag.wannier90.base``), then a quality report of the model against the DFT bands.
+
+Projections are analytic (QE 6.7's pw2wannier90 has no SCDM for PAW and no ``atom_proj``): per kind, the valence
+orbitals of its pseudopotential, or the letters given in ``projection_orbitals`` per element (CrI3: Cr d, I p).
+Semicore bands, and valence bands below the manifold that are not projected (I 5s), are excluded; the band count and
+frozen window follow from the Fermi level and the NSCF energies (:mod:`aiida_orbmag.physics.disentanglement`).
+"""
+
+from __future__ import annotations
+
+from aiida import orm
+from aiida.common import AttributeDict
+from aiida.engine import ToContext, WorkChain, if_
+from aiida_quantumespresso.calculations.pw2wannier90 import Pw2wannier90Calculation
+from aiida_quantumespresso.utils.mapping import prepare_process_inputs
+from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
+
+from aiida_orbmag.calcfunctions.wannier_quality import wannier_quality_report
+from aiida_orbmag.calculations.wannier90 import Wannier90Calculation, uniform_kpoint_list
+from aiida_orbmag.data import TightBindingData
+from aiida_orbmag.physics.disentanglement import choose_windows
+from aiida_orbmag.workflows.projections import ProjectionChoice, choose_projections
+from aiida_orbmag.workflows.wannier90_base import Wannier90BaseWorkChain
+
+#: Bands computed by the NSCF beyond the Wannier manifold (at least this many, or a quarter of num_wann).
+EXTRA_BANDS_MIN = 4
+
+
+def validate_inputs(inputs, _):
+    """One source of the SCF charge density; a noncollinear NSCF; projections given or choosable."""
+    if ("scf" in inputs) == ("parent_folder" in inputs):
+        return "Give exactly one of `scf` (run the SCF) or `parent_folder` (a converged noncollinear SCF's folder)."
+    system = inputs["nscf"]["pw"]["parameters"].get_dict().get("SYSTEM", {})
+    if not system.get("noncolin", False):
+        return (
+            "The Wannierisation builds a spinor model: set SYSTEM.noncolin = True (and lspinorb = True for spin-orbit "
+            "coupling) in nscf.pw.parameters."
+        )
+    if "projections" in inputs and "projection_orbitals" in inputs:
+        return "Give either `projections` (explicit lines) or `projection_orbitals` (letters per element), not both."
+    return None
+
+
+def validate_projection_orbitals(node, _):
+    from aiida_orbmag.io.upf import parse_projection_letters
+
+    try:
+        for letters in node.get_dict().values():
+            parse_projection_letters(letters)
+    except (ValueError, AttributeError) as error:
+        return f"projection_orbitals: {error}"
+    return None
+
+
+class WannierizationWorkChain(WorkChain):
+    """Spinor Wannier tight-binding model (with position matrix) of a noncollinear spin-orbit DFT ground state."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.expose_inputs(
+            PwBaseWorkChain,
+            namespace="scf",
+            exclude=("clean_workdir", "pw.structure"),
+            namespace_options={"required": False, "populate_defaults": False, "help": "Inputs of the SCF step."},
+        )
+        spec.expose_inputs(
+            PwBaseWorkChain,
+            namespace="nscf",
+            exclude=("clean_workdir", "pw.structure", "pw.parent_folder", "kpoints", "kpoints_distance"),
+            namespace_options={"help": "Inputs of the NSCF step (calculation, nosym, noinv and nbnd are set here)."},
+        )
+        spec.expose_inputs(
+            Pw2wannier90Calculation,
+            namespace="pw2wannier90",
+            exclude=("parent_folder", "nnkp_file"),
+            namespace_options={"help": "Inputs of pw2wannier90.x (write_amn/write_mmn are switched on)."},
+        )
+        spec.expose_inputs(
+            Wannier90BaseWorkChain,
+            namespace="wannier90",
+            exclude=(
+                "clean_workdir",
+                "wannier90.structure",
+                "wannier90.kpoints",
+                "wannier90.parameters",
+                "wannier90.projections",
+                "wannier90.settings",
+                "wannier90.local_input_folder",
+                "wannier90.remote_input_folder",
+            ),
+            namespace_options={"help": "Inputs of wannier90.x (code, options, band path)."},
+        )
+        spec.inputs["wannier90"]["wannier90"].validator = None  # the full inputs are only assembled in run_wannier90
+        spec.input("structure", valid_type=orm.StructureData, help="The structure, with magnetic kinds (Å).")
+        spec.input("parent_folder", valid_type=orm.RemoteData, required=False, help="A converged SCF's folder.")
+        spec.input(
+            "kpoints",
+            valid_type=orm.KpointsData,
+            help="Gamma-centred k-mesh of the NSCF and of wannier90 (full grid, no symmetry), e.g. 6x6x1.",
+        )
+        spec.input(
+            "wannier90_parameters",
+            valid_type=orm.Dict,
+            required=False,
+            help="Extra wannier90 keywords (num_iter, dis_num_iter, conv_window, ...); the band counts, windows, "
+            "spinors and fermi_energy are set by the work chain.",
+        )
+        spec.input("projections", valid_type=orm.List, required=False, help="Explicit projection lines, e.g. 'Cr:d'.")
+        spec.input(
+            "projection_orbitals",
+            valid_type=orm.Dict,
+            required=False,
+            validator=validate_projection_orbitals,
+            help="Orbital letters per element overriding the automatic choice, e.g. {'Cr': 'd', 'I': 'p'}.",
+        )
+        spec.input(
+            "frozen_margin",
+            valid_type=orm.Float,
+            default=lambda: orm.Float(1.0),
+            help="How far above the Fermi level the frozen window reaches when the band count allows (eV).",
+        )
+        spec.input(
+            "magnetic_moments",
+            valid_type=orm.Dict,
+            required=False,
+            help="Moments per kind (mu_B: a number along z, or 3 numbers), for the PT check of the quality report.",
+        )
+        spec.input("clean_workdir", valid_type=orm.Bool, default=lambda: orm.Bool(False), help="Clean remote folders.")
+        spec.inputs.validator = validate_inputs
+
+        spec.outline(
+            cls.setup,
+            if_(cls.should_run_scf)(cls.run_scf, cls.inspect_scf),
+            cls.run_nscf,
+            cls.inspect_nscf,
+            cls.run_wannier90_pp,
+            cls.inspect_wannier90_pp,
+            cls.run_pw2wannier90,
+            cls.inspect_pw2wannier90,
+            cls.run_wannier90,
+            cls.inspect_wannier90,
+            cls.results,
+        )
+
+        spec.output("tight_binding", valid_type=TightBindingData, help="The Wannier model, with the Fermi level (eV).")
+        spec.output("spreads", valid_type=orm.Dict, help="wannier90's output: spreads (Å²), centres (Å), convergence.")
+        spec.output("quality_report", valid_type=orm.Dict, help="Band match, PT splitting, windows (eV).")
+        spec.output("nscf_bands", valid_type=orm.BandsData, help="DFT bands of the NSCF grid (eV).")
+        spec.output("interpolated_bands", valid_type=orm.BandsData, required=False, help="Wannier bands on the path.")
+
+        spec.exit_code(401, "ERROR_SUB_PROCESS_FAILED_SCF", message="The SCF PwBaseWorkChain failed.")
+        spec.exit_code(402, "ERROR_SUB_PROCESS_FAILED_NSCF", message="The NSCF PwBaseWorkChain failed.")
+        spec.exit_code(403, "ERROR_SUB_PROCESS_FAILED_WANNIER90_PP", message="wannier90.x -pp failed.")
+        spec.exit_code(404, "ERROR_SUB_PROCESS_FAILED_PW2WANNIER90", message="pw2wannier90.x failed.")
+        spec.exit_code(405, "ERROR_SUB_PROCESS_FAILED_WANNIER90", message="The wannier90.x restart work chain failed.")
+        spec.exit_code(
+            410, "ERROR_PROJECTIONS", message="The projections could not be chosen from the pseudopotentials: {error}"
+        )
+        spec.exit_code(411, "ERROR_WINDOWS", message="No disentanglement window fits the NSCF bands: {error}")
+        spec.exit_code(412, "ERROR_NO_FERMI_ENERGY", message="The NSCF output reports no Fermi energy.")
+
+    # ----------------------------------------------------------------------------------------------- steps
+    def setup(self):
+        self.ctx.current_folder = self.inputs.get("parent_folder")
+        nscf = self.exposed_inputs(PwBaseWorkChain, namespace="nscf")
+        explicit = self.inputs.get("projections")
+        per_element = self.inputs.get("projection_orbitals")
+        try:
+            self.ctx.projections = choose_projections(
+                self.inputs.structure,
+                nscf["pw"]["pseudos"],
+                explicit=explicit.get_list() if explicit is not None else None,
+                orbitals_per_element=per_element.get_dict() if per_element is not None else None,
+                spinor=True,
+            )
+        except ValueError as error:
+            return self.exit_codes.ERROR_PROJECTIONS.format(error=str(error))
+        choice: ProjectionChoice = self.ctx.projections
+        self.report(
+            f"projections {choice.lines}: num_wann = {choice.num_wann}, {choice.num_excluded} bands excluded below"
+        )
+        return None
+
+    def should_run_scf(self):
+        return "scf" in self.inputs
+
+    def run_scf(self):
+        inputs = AttributeDict(self.exposed_inputs(PwBaseWorkChain, namespace="scf"))
+        inputs.pw.structure = self.inputs.structure
+        inputs.metadata.call_link_label = "scf"
+        running = self.submit(PwBaseWorkChain, **prepare_process_inputs(PwBaseWorkChain, inputs))
+        self.report(f"launching PwBaseWorkChain<{running.pk}> (scf)")
+        return ToContext(workchain_scf=running)
+
+    def inspect_scf(self):
+        workchain = self.ctx.workchain_scf
+        if not workchain.is_finished_ok:
+            self.report(f"scf PwBaseWorkChain failed with exit status {workchain.exit_status}")
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_SCF
+        self.ctx.current_folder = workchain.outputs.remote_folder
+        return None
+
+    def run_nscf(self):
+        inputs = AttributeDict(self.exposed_inputs(PwBaseWorkChain, namespace="nscf"))
+        inputs.pw.structure = self.inputs.structure
+        inputs.pw.parent_folder = self.ctx.current_folder
+        parameters = inputs.pw.parameters.get_dict()
+        parameters.setdefault("CONTROL", {})["calculation"] = "nscf"
+        system = parameters.setdefault("SYSTEM", {})
+        system.update({"nosym": True, "noinv": True})
+        choice: ProjectionChoice = self.ctx.projections
+        extra = max(EXTRA_BANDS_MIN, choice.num_wann // 4)
+        system.setdefault("nbnd", max(choice.num_excluded + choice.num_wann, choice.num_electrons) + extra)
+        parameters.setdefault("ELECTRONS", {})["diago_full_acc"] = True
+        inputs.pw.parameters = orm.Dict(parameters)
+        kpoints = orm.KpointsData()
+        kpoints.set_cell_from_structure(self.inputs.structure)
+        grid = uniform_kpoint_list(self.inputs.kpoints)
+        kpoints.set_kpoints(grid, weights=[1.0 / len(grid)] * len(grid))
+        inputs.kpoints = kpoints
+        inputs.metadata.call_link_label = "nscf"
+        running = self.submit(PwBaseWorkChain, **prepare_process_inputs(PwBaseWorkChain, inputs))
+        self.report(f"launching PwBaseWorkChain<{running.pk}> (nscf, {len(grid)} k-points, nbnd {system['nbnd']})")
+        return ToContext(workchain_nscf=running)
+
+    def inspect_nscf(self):
+        workchain = self.ctx.workchain_nscf
+        if not workchain.is_finished_ok:
+            self.report(f"nscf PwBaseWorkChain failed with exit status {workchain.exit_status}")
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_NSCF
+        output = workchain.outputs.output_parameters.get_dict()
+        fermi = output.get("fermi_energy", output.get("highest_occupied_level"))
+        if fermi is None:
+            return self.exit_codes.ERROR_NO_FERMI_ENERGY
+        self.ctx.fermi_energy = float(fermi)
+        choice: ProjectionChoice = self.ctx.projections
+        try:
+            self.ctx.windows = choose_windows(
+                workchain.outputs.output_band.get_bands(),
+                self.ctx.fermi_energy,
+                choice.num_wann,
+                choice.num_excluded,
+                frozen_margin=self.inputs.frozen_margin.value,
+            )
+        except ValueError as error:
+            return self.exit_codes.ERROR_WINDOWS.format(error=str(error))
+        windows = self.ctx.windows
+        if windows.gap_below_manifold is not None and windows.gap_below_manifold <= 0:
+            self.report(f"warning: the excluded bands overlap the manifold by {-windows.gap_below_manifold:.3f} eV")
+        if windows.frozen_window_lowered:
+            self.report(f"warning: the frozen window was lowered to {windows.dis_froz_max:.3f} eV to fit num_wann")
+        return None
+
+    def _wannier90_parameters(self) -> dict:
+        parameters = self.inputs.wannier90_parameters.get_dict() if "wannier90_parameters" in self.inputs else {}
+        parameters = {key.lower(): value for key, value in parameters.items()}
+        parameters.update(self.ctx.windows.wannier90_parameters())
+        parameters.update({"spinors": True, "fermi_energy": round(self.ctx.fermi_energy, 6)})
+        return parameters
+
+    def _wannier90_common(self) -> dict:
+        return {
+            "structure": self.inputs.structure,
+            "kpoints": self.ctx.workchain_nscf.inputs.kpoints,
+            "parameters": orm.Dict(self._wannier90_parameters()),
+            "projections": orm.List(self.ctx.projections.lines),
+        }
+
+    def run_wannier90_pp(self):
+        exposed = self.exposed_inputs(Wannier90BaseWorkChain, namespace="wannier90")["wannier90"]
+        inputs = AttributeDict({key: exposed[key] for key in ("code", "metadata") if key in exposed})
+        inputs.update(self._wannier90_common())
+        inputs.settings = orm.Dict({"postproc_setup": True})
+        inputs.metadata = {**dict(inputs.get("metadata", {})), "call_link_label": "wannier90_pp"}
+        running = self.submit(Wannier90Calculation, **inputs)
+        self.report(f"launching Wannier90Calculation<{running.pk}> (-pp)")
+        return ToContext(calculation_pp=running)
+
+    def inspect_wannier90_pp(self):
+        calculation = self.ctx.calculation_pp
+        if not calculation.is_finished_ok:
+            self.report(f"wannier90 -pp failed with exit status {calculation.exit_status}")
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90_PP
+        return None
+
+    def run_pw2wannier90(self):
+        inputs = AttributeDict(self.exposed_inputs(Pw2wannier90Calculation, namespace="pw2wannier90"))
+        parameters = inputs.parameters.get_dict() if "parameters" in inputs else {}
+        inputpp = parameters.setdefault("INPUTPP", {})
+        inputpp.update({"write_amn": True, "write_mmn": True})
+        inputpp.setdefault("write_unk", False)
+        inputs.parameters = orm.Dict(parameters)
+        inputs.parent_folder = self.ctx.workchain_nscf.outputs.remote_folder
+        inputs.nnkp_file = self.ctx.calculation_pp.outputs.nnkp_file
+        inputs.metadata.call_link_label = "pw2wannier90"
+        running = self.submit(Pw2wannier90Calculation, **inputs)
+        self.report(f"launching Pw2wannier90Calculation<{running.pk}>")
+        return ToContext(calculation_pw2wannier90=running)
+
+    def inspect_pw2wannier90(self):
+        calculation = self.ctx.calculation_pw2wannier90
+        if not calculation.is_finished_ok:
+            self.report(f"pw2wannier90 failed with exit status {calculation.exit_status}")
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_PW2WANNIER90
+        return None
+
+    def run_wannier90(self):
+        inputs = AttributeDict(self.exposed_inputs(Wannier90BaseWorkChain, namespace="wannier90"))
+        inputs.wannier90 = AttributeDict(inputs.wannier90)
+        inputs.wannier90.update(self._wannier90_common())
+        inputs.wannier90.remote_input_folder = self.ctx.calculation_pw2wannier90.outputs.remote_folder
+        inputs.metadata.call_link_label = "wannier90"
+        running = self.submit(Wannier90BaseWorkChain, **inputs)
+        self.report(f"launching Wannier90BaseWorkChain<{running.pk}>")
+        return ToContext(workchain_wannier90=running)
+
+    def inspect_wannier90(self):
+        workchain = self.ctx.workchain_wannier90
+        if not workchain.is_finished_ok:
+            self.report(f"wannier90 work chain failed with exit status {workchain.exit_status}")
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90
+        return None
+
+    def results(self):
+        windows = self.ctx.windows
+        window_choice = orm.Dict(
+            {
+                **windows.wannier90_parameters(),
+                "frozen_window": list(windows.frozen_window),
+                "gap_below_manifold_eV": windows.gap_below_manifold,
+                "frozen_window_lowered": windows.frozen_window_lowered,
+                "fermi_energy_eV": self.ctx.fermi_energy,
+                "projections": self.ctx.projections.lines,
+            }
+        )
+        tight_binding = self.ctx.workchain_wannier90.outputs.tight_binding
+        bands = self.ctx.workchain_nscf.outputs.output_band
+        extra = {}
+        if "magnetic_moments" in self.inputs:
+            extra = {"structure": self.inputs.structure, "magnetic_moments": self.inputs.magnetic_moments}
+        report = wannier_quality_report(tight_binding, bands, window_choice, **extra)
+        self.report(
+            f"model reproduces the DFT bands in the frozen window to {report['max_frozen_window_deviation_eV']:.2e} eV"
+        )
+        self.out("tight_binding", tight_binding)
+        self.out("spreads", self.ctx.workchain_wannier90.outputs.output_parameters)
+        self.out("quality_report", report)
+        self.out("nscf_bands", bands)
+        if "interpolated_bands" in self.ctx.workchain_wannier90.outputs:
+            self.out("interpolated_bands", self.ctx.workchain_wannier90.outputs.interpolated_bands)
+
+    def on_terminated(self):
+        super().on_terminated()
+        if not self.inputs.clean_workdir.value:
+            return
+        cleaned = []
+        for called in self.node.called_descendants:
+            if isinstance(called, orm.CalcJobNode):
+                try:
+                    called.outputs.remote_folder._clean()
+                    cleaned.append(called.pk)
+                except (OSError, KeyError):
+                    pass
+        if cleaned:
+            self.report(f"cleaned remote folders of calculations: {' '.join(map(str, cleaned))}")
