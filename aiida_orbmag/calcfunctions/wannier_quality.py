@@ -59,23 +59,30 @@ def pt_pair_splitting(energies: np.ndarray) -> float:
     return float(np.max(pairs[:, :, 1] - pairs[:, :, 0]))
 
 
-@calcfunction
-def wannier_quality_report(tight_binding, bands, windows, structure=None, magnetic_moments=None):
-    """Quality report (Dict, eV) of ``tight_binding`` against the DFT ``bands`` (BandsData, eV).
-
-    ``windows`` (Dict) gives ``frozen_window`` = [bottom, top] (eV) and the rest of the window choice, copied into the
-    report. With ``structure`` and ``magnetic_moments``
-    (Dict kind -> moment, mu_B) the report also says whether the magnetic group contains PT and, if so, the largest
-    PT-pair splitting of the model on the same k-points.
-    """
-    model = tight_binding.get_model()
+def _compare(model, bands: orm.BandsData, window):
+    """k-points, Wannier energies, largest deviation in ``window`` (eV) and the number of states compared."""
     kpoints = bands.get_kpoints()
     dft = bands.get_bands()
     if dft.ndim == 3:  # collinear spin channels: a spinor model is compared with both together
         dft = np.sort(np.concatenate(list(dft), axis=1), axis=1)
     wannier = band_energies(model, kpoints)
-    window = tuple(windows["frozen_window"])
     deviation, count = frozen_window_deviation(dft, wannier, window)
+    return kpoints, wannier, deviation, count
+
+
+@calcfunction
+def wannier_quality_report(tight_binding, bands, windows, structure=None, magnetic_moments=None, check_bands=None):
+    """Quality report (Dict, eV) of ``tight_binding`` against the DFT ``bands`` (BandsData, eV).
+
+    ``windows`` (Dict) gives ``frozen_window`` = [bottom, top] (eV) and the rest of the window choice, copied into the
+    report. With ``structure`` and ``magnetic_moments``
+    (Dict kind -> moment, mu_B) the report also says whether the magnetic group contains PT and, if so, the largest
+    PT-pair splitting of the model on the same k-points. With ``check_bands`` (DFT bands at k-points off the
+    Wannier grid) it also gives the interpolation error there, ``max_frozen_window_deviation_off_grid_eV``.
+    """
+    model = tight_binding.get_model()
+    window = tuple(windows["frozen_window"])
+    kpoints, wannier, deviation, count = _compare(model, bands, window)
     report = {
         "frozen_window_eV": list(window),
         "num_kpoints": int(len(kpoints)),
@@ -84,6 +91,9 @@ def wannier_quality_report(tight_binding, bands, windows, structure=None, magnet
         "energy_units": "eV",
         "window_choice": windows.get_dict(),
     }
+    if check_bands is not None:
+        _, _, off_grid, off_count = _compare(model, check_bands, window)
+        report.update({"max_frozen_window_deviation_off_grid_eV": off_grid, "num_states_compared_off_grid": off_count})
     if structure is not None and magnetic_moments is not None:
         pt = has_pt_symmetry(structure, magnetic_moments.get_dict())
         report["magnetic_group_has_pt"] = pt

@@ -5,7 +5,8 @@ One process handler per recoverable failure of ``wannier90.x``; each reports wha
 - b-vectors not found (401): raise ``kmesh_tol`` (a cell or k-list given to few digits breaks the B1 condition);
 - too few states in the outer window (402): widen ``dis_win_max`` / ``dis_win_min``, or drop them when they are
   already wide; when there is no window to widen, the NSCF must compute more bands, which only the caller can do;
-- disentanglement (407) or spread minimisation (408) not converged: double ``dis_num_iter`` / ``num_iter``.
+- disentanglement (407) or spread minimisation (408) not converged: double ``dis_num_iter`` / ``num_iter``; past
+  ``dis_num_iter_loosen`` disentanglement iterations, loosen ``dis_conv_tol`` tenfold instead.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ DEFAULTS = {
     "dis_num_iter": 200,  # wannier90's default
     "num_iter": 100,  # wannier90's default
     "iteration_factor": 2,
+    # past this many disentanglement iterations, loosen dis_conv_tol (relative change of Omega_I) tenfold instead
+    "dis_num_iter_loosen": 4000,
+    "dis_conv_tol": 1e-10,  # wannier90's default
+    "dis_conv_tol_max": 1e-7,
     "max_iterations_cap": 20000,
 }
 
@@ -112,7 +117,21 @@ class Wannier90BaseWorkChain(BaseRestartWorkChain):
 
     @process_handler(priority=400, exit_codes=[Wannier90Calculation.exit_codes.ERROR_DISENTANGLEMENT_NOT_CONVERGED])
     def handle_disentanglement_not_converged(self, node):
-        """Disentanglement not converged: multiply ``dis_num_iter`` by ``iteration_factor``."""
+        """Disentanglement not converged: multiply ``dis_num_iter`` by ``iteration_factor``; once it exceeds
+        ``dis_num_iter_loosen``, loosen ``dis_conv_tol`` tenfold instead (up to ``dis_conv_tol_max``): on slabs with
+        vacuum Omega_I creeps down by parts in 1e8 per iteration for thousands of iterations."""
+        parameters = self._parameters()
+        iterations = int(parameters.get("dis_num_iter", DEFAULTS["dis_num_iter"]))
+        tolerance = float(parameters.get("dis_conv_tol", DEFAULTS["dis_conv_tol"]))
+        if iterations >= DEFAULTS["dis_num_iter_loosen"] and tolerance * 10 <= DEFAULTS["dis_conv_tol_max"] * (
+            1 + 1e-9
+        ):
+            parameters["dis_conv_tol"] = tolerance * 10
+            self._set_parameters(parameters)
+            self.report_error_handled(
+                node, f"loosened dis_conv_tol from {tolerance:g} to {tolerance * 10:g}; restarting."
+            )
+            return ProcessHandlerReport(True)
         return self._more_iterations(node, "dis_num_iter")
 
     @process_handler(priority=300, exit_codes=[Wannier90Calculation.exit_codes.ERROR_WANNIERISATION_NOT_CONVERGED])

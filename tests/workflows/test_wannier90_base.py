@@ -97,6 +97,19 @@ def test_unconverged_minimisation_doubles_iterations(generate_workchain, exit_co
     assert process.ctx.inputs.parameters[key] == expected
 
 
+def test_slow_disentanglement_loosens_the_tolerance_after_many_iterations(generate_workchain):
+    parameters = {"num_wann": 4, "dis_num_iter": DEFAULTS["dis_num_iter_loosen"], "dis_conv_tol": 1e-9}
+    process, child = generate_workchain(parameters, EXIT_CODES.ERROR_DISENTANGLEMENT_NOT_CONVERGED)
+    assert process.handle_disentanglement_not_converged(child).exit_code.status == 0
+    assert process.ctx.inputs.parameters["dis_conv_tol"] == pytest.approx(1e-8)
+    assert process.ctx.inputs.parameters["dis_num_iter"] == DEFAULTS["dis_num_iter_loosen"]
+    process.handle_disentanglement_not_converged(child)
+    assert process.ctx.inputs.parameters["dis_conv_tol"] == pytest.approx(1e-7)
+    process.handle_disentanglement_not_converged(child)  # at dis_conv_tol_max: back to more iterations
+    assert process.ctx.inputs.parameters["dis_conv_tol"] == pytest.approx(1e-7)
+    assert process.ctx.inputs.parameters["dis_num_iter"] == 2 * DEFAULTS["dis_num_iter_loosen"]
+
+
 def test_iterations_capped(generate_workchain):
     process, child = generate_workchain(
         {"num_wann": 4, "num_iter": DEFAULTS["max_iterations_cap"]}, EXIT_CODES.ERROR_WANNIERISATION_NOT_CONVERGED

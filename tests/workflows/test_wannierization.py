@@ -2,8 +2,8 @@
 
 The system: a free-standing hexagonal Ni monolayer (one atom, a = 2.45 Å, 14 Å cell height with
 ``assume_isolated='2D'``), ferromagnetic, noncollinear with spin-orbit coupling, Debian's fully relativistic
-Ni.rel-pbe-nd-rrkjus pseudopotential at 25 Ry; SCF on 6x6, NSCF and Wannierisation on 4x4; 12 spinor Wannier
-functions from Ni s and d.
+Ni.rel-pbe-nd-rrkjus pseudopotential at 25 Ry; SCF, NSCF and Wannierisation on 6x6; 12 spinor Wannier functions from
+Ni s and d. The whole chain takes about a minute on 2 cores.
 """
 
 import pathlib
@@ -22,6 +22,10 @@ PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.rel-pbe-nd-rrkjus.UPF")
 #: On the NSCF grid the frozen states are reproduced to wannier90's print precision (eigenvalues in aiida.eig are
 #: read to 1e-12, the _tb.dat hoppings are written to 6 decimals: a few 1e-6 eV per hopping, times the R count).
 ON_GRID_TOLERANCE_EV = 1e-3
+#: Off the grid (the 6x6 grid shifted by half a step) the model is an interpolation: the free-standing monolayer's
+#: 4s band is free-electron-like and needs long hoppings that a 6x6 supercell cuts. Measured: 0.19 eV worst state in the
+#: frozen window (0.10 eV up to E_F; 0.35 eV on a 4x4 grid).
+OFF_GRID_TOLERANCE_EV = 0.25
 PREPEND = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1"
 
 
@@ -83,7 +87,7 @@ def test_nickel_monolayer_wannierization(aiida_profile, qe_codes):
     structure = nickel_monolayer()
     scf_kpoints, grid = orm.KpointsData(), orm.KpointsData()
     scf_kpoints.set_kpoints_mesh([6, 6, 1])
-    grid.set_kpoints_mesh([4, 4, 1])
+    grid.set_kpoints_mesh([6, 6, 1])
     scf = pw_inputs(qe_codes["pw"], pseudo, "scf")
     scf["kpoints"] = scf_kpoints
     serial = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": 1}, "withmpi": False}
@@ -94,7 +98,6 @@ def test_nickel_monolayer_wannierization(aiida_profile, qe_codes):
         "pw2wannier90": {"code": qe_codes["pw2wannier90"], "metadata": {"options": serial}},
         "wannier90": {"wannier90": {"code": qe_codes["wannier90"]}},
         "kpoints": grid,
-        "wannier90_parameters": orm.Dict({"num_iter": 200, "dis_num_iter": 400}),
         "magnetic_moments": orm.Dict({"Ni": 1.0}),
     }
     start = time.perf_counter()
@@ -110,6 +113,8 @@ def test_nickel_monolayer_wannierization(aiida_profile, qe_codes):
     assert report["window_choice"]["num_wann"] == 12 and report["window_choice"]["projections"] == ["Ni:s;d"]
     assert report["num_states_compared"] >= 16 * 6  # the occupied d and s states of every k-point at least
     assert report["max_frozen_window_deviation_eV"] < ON_GRID_TOLERANCE_EV
+    assert report["num_states_compared_off_grid"] >= 16 * 6
+    assert report["max_frozen_window_deviation_off_grid_eV"] < OFF_GRID_TOLERANCE_EV
     assert report["magnetic_group_has_pt"] is False  # a ferromagnet breaks time reversal without any inversion partner
 
     spreads = results["spreads"].get_dict()
