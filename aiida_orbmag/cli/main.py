@@ -14,6 +14,7 @@ import click
 import numpy as np
 
 from aiida_orbmag import __version__
+from aiida_orbmag.cli.pseudos import pseudos
 
 #: Keys of the --json output that other tools read; keep them stable.
 JSON_KEYS = ("mu_eV", "temperature_K", "chi_nm_per_ohm", "alpha_nA_nm_per_K", "metadata")
@@ -133,6 +134,8 @@ def _table(model, result) -> str:
             lines.append(row)
     return "\n".join(lines)
 
+
+cli.add_command(pseudos)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

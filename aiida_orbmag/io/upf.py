@@ -1,7 +1,8 @@
 """Atomic orbitals recorded in a UPF pseudopotential: which are valence, which semicore, which Wannier projections.
 
 The pseudo-wavefunctions (``PP_CHI`` in UPF v2, the ``PP_PSWFC`` block in UPF v1) carry a label (``3D``), the angular
-momentum l, the occupation in the generation configuration and, in UPF v2 files from ld1.x, the pseudo-energy (Ry).
+momentum l, the occupation in the generation configuration and, in UPF v2 files from ld1.x >= 6.3, the pseudo-energy
+(Ry); QE 6.7's ld1.x leaves it out, but writes it in the "Valence configuration" table of PP_INFO, which is read too.
 Those are all that is needed to pick Wannier projections and count the semicore bands to exclude.
 """
 
@@ -37,6 +38,11 @@ class AtomicOrbital:
 def orbitals(upf_text: str) -> list[AtomicOrbital]:
     """The pseudo-atomic orbitals of a UPF file (v1 or v2), one per (n, l), occupations summed over j channels."""
     found = _orbitals_v2(upf_text) or _orbitals_v1(upf_text)
+    table = _valence_table_energies(upf_text)
+    found = [
+        o if o.energy is not None or o.label not in table else dataclasses.replace(o, energy=table[o.label])
+        for o in found
+    ]
     if not found:
         raise ValueError(
             "The pseudopotential file lists no pseudo-atomic wavefunctions (PP_CHI / PP_PSWFC), so projections cannot "
@@ -90,6 +96,24 @@ def _orbitals_v1(text: str) -> list[AtomicOrbital]:
     return result
 
 
+def _valence_table_energies(text: str) -> dict[str, float]:
+    """Label -> pseudo-energy (Ry, mean over j channels) from the "Valence configuration" table that ld1.x writes
+    into PP_INFO (the only place the energies appear in files from QE 6.7's ld1.x)."""
+    block = re.search(
+        r"Valence configuration:\s*\n\s*nl pn\s+l\s+occ.*?\n(.*?)(?:Generation configuration|</PP_INFO>)",
+        text,
+        flags=re.DOTALL,
+    )
+    if block is None:
+        return {}
+    energies: dict[str, list[float]] = {}
+    for label, energy in re.findall(
+        r"^\s*(\d[SPDF])\s+\d+\s+\d\s+[-\d.]+\s+[-\d.]+\s+[-\d.]+\s+([-\d.]+)\s*$", block.group(1), flags=re.MULTILINE
+    ):
+        energies.setdefault(label, []).append(float(energy))
+    return {label: sum(values) / len(values) for label, values in energies.items()}
+
+
 def _principal_number(label: str, fallback) -> int:
     if label[:1].isdigit():
         return int(label[0])
@@ -101,8 +125,8 @@ def _principal_number(label: str, fallback) -> int:
 def valence_orbitals(upf_text: str) -> list[AtomicOrbital]:
     """Occupied orbitals that are not semicore.
 
-    With pseudo-energies: occupied and above ``SEMICORE_ENERGY_RY``. Without (UPF v1): for each l, the occupied
-    orbital of highest n (Fe 3s, 3p are semicore next to 4s, 3d).
+    With pseudo-energies: occupied and above ``SEMICORE_ENERGY_RY``. Without (Debian's UPF v1 files): for each l, the
+    occupied orbital of highest n (Fe 3s is semicore next to 4s; a lone 3p would not be recognised).
     """
     occupied = [orbital for orbital in orbitals(upf_text) if orbital.occupation > 0]
     if all(orbital.energy is not None for orbital in occupied):
