@@ -17,15 +17,14 @@ from __future__ import annotations
 import logging
 import pathlib
 import re
-import shutil
 
 from aiida import orm
-from aiida.common.exceptions import MultipleObjectsError, NotExistent
 from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
 
 from aiida_orbmag.calculations.ld1 import Ld1Calculation
+from aiida_orbmag.codes import localhost_code
 from aiida_orbmag.io import ld1
 
 LOGGER = logging.getLogger(__name__)
@@ -34,7 +33,6 @@ DEFAULT_LABEL_PREFIX = "orbmag/pslibrary-1.0.0"
 #: relativistic treatment -> family label suffix
 FAMILY_TAGS = {"full": "FR", "scalar": "SR"}
 STRINGENCY = "normal"
-LD1_CODE_LABEL = "ld1@localhost"
 
 
 class Ld1GenerationError(ValueError):
@@ -115,50 +113,7 @@ def source_node(path: pathlib.Path) -> UpfData:
 
 def ld1_code() -> orm.InstalledCode:
     """The ``ld1@localhost`` code, created (with the ``localhost`` computer if missing) from ``ld1.x`` on PATH."""
-    try:
-        return orm.load_code(LD1_CODE_LABEL)
-    except NotExistent:
-        pass
-    except MultipleObjectsError as error:
-        raise ValueError(f"More than one code is labelled {LD1_CODE_LABEL}; pass the code explicitly.") from error
-    executable = shutil.which("ld1.x")
-    if executable is None:
-        raise ValueError(
-            "ld1.x (Quantum ESPRESSO's atomic code) is not on PATH: apt-get install quantum-espresso, or pass a "
-            "configured ld1.x code."
-        )
-    code = orm.InstalledCode(
-        computer=localhost(),
-        filepath_executable=executable,
-        label=LD1_CODE_LABEL.split("@")[0],
-        default_calc_job_plugin="orbmag.ld1",
-        description="ld1.x of Quantum ESPRESSO (atomic code), serial; created by aiida-orbmag",
-    )
-    return code.store()
-
-
-def localhost() -> orm.Computer:
-    """The ``localhost`` computer (core.local / core.direct), created and configured as ``verdi presto`` does."""
-    from aiida.manage import get_config, get_manager
-
-    try:
-        computer = orm.load_computer("localhost")
-    except NotExistent:
-        profile = get_manager().get_profile()
-        workdir = pathlib.Path(get_config().dirpath) / "scratch" / profile.name
-        computer = orm.Computer(
-            label="localhost",
-            hostname="localhost",
-            description="Localhost created by aiida-orbmag",
-            transport_type="core.local",
-            scheduler_type="core.direct",
-            workdir=str(workdir),
-        ).store()
-        computer.set_minimum_job_poll_interval(1)
-        computer.set_default_mpiprocs_per_machine(1)
-    if not computer.is_configured:
-        computer.configure(safe_interval=0)
-    return computer
+    return localhost_code("ld1")
 
 
 def regenerate(source: UpfData, relativistic: str, code: orm.AbstractCode) -> UpfData:

@@ -14,6 +14,7 @@ import click
 import numpy as np
 
 from aiida_orbmag import __version__
+from aiida_orbmag.cli.codes import codes
 from aiida_orbmag.cli.pseudos import pseudos
 
 #: Keys of the --json output that other tools read; keep them stable.
@@ -136,6 +137,7 @@ def _table(model, result) -> str:
 
 
 cli.add_command(pseudos)
+cli.add_command(codes)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -13,11 +13,14 @@ frozen window follow from the Fermi level and the NSCF energies (:mod:`aiida_orb
 
 from __future__ import annotations
 
+import pathlib
+
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, if_
 from aiida_quantumespresso.calculations.pw2wannier90 import Pw2wannier90Calculation
 from aiida_quantumespresso.utils.mapping import prepare_process_inputs
+from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
 from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
 
 from aiida_orbmag.calcfunctions.wannier_quality import wannier_quality_report
@@ -61,7 +64,7 @@ def validate_projection_orbitals(node, _):
     return None
 
 
-class WannierizationWorkChain(WorkChain):
+class WannierizationWorkChain(ProtocolMixin, WorkChain):
     """Spinor Wannier tight-binding model (with position matrix) of a noncollinear spin-orbit DFT ground state."""
 
     @classmethod
@@ -178,6 +181,21 @@ class WannierizationWorkChain(WorkChain):
         )
         spec.exit_code(411, "ERROR_WINDOWS", message="No disentanglement window fits the NSCF bands: {error}")
         spec.exit_code(412, "ERROR_NO_FERMI_ENERGY", message="The NSCF output reports no Fermi energy.")
+
+    @classmethod
+    def get_protocol_filepath(cls) -> pathlib.Path:
+        return pathlib.Path(__file__).parent / "protocols" / "wannierization.yaml"
+
+    @classmethod
+    def get_builder_from_protocol(cls, codes, structure, magnetic_moments, protocol=None, overrides=None, **kwargs):
+        """A builder for ``structure`` with ``magnetic_moments`` (kind -> mu_B, or (m, angle1, angle2) in degrees)
+        from the ``fast`` / ``balanced`` / ``stringent`` protocol; ``codes`` maps pw, pw2wannier90, wannier90 to codes.
+        Keyword arguments: ``pseudo_family`` (a fully relativistic family), ``projection_orbitals``, ``options``."""
+        from aiida_orbmag.workflows.protocol_inputs import wannierization_inputs
+
+        builder = cls.get_builder()
+        builder._update(wannierization_inputs(cls, codes, structure, magnetic_moments, protocol, overrides, **kwargs))
+        return builder
 
     # ----------------------------------------------------------------------------------------------- steps
     def setup(self):

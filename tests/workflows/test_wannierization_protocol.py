@@ -1,0 +1,101 @@
+"""Builder of ``orbmag.wannierization`` from its protocols (snapshots of what each protocol sets; no executable)."""
+
+import pathlib
+import shutil
+
+import pytest
+from aiida import orm
+from aiida_pseudo.data.pseudo.upf import UpfData
+from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
+
+from aiida_orbmag.workflows.protocol_inputs import moment_vectors
+from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
+from tests.workflows.test_wannierization import nickel_monolayer
+
+PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.rel-pbe-nd-rrkjus.UPF")
+FAMILY = "test/Ni/FR"
+
+
+@pytest.fixture
+def codes(aiida_profile, aiida_localhost):
+    def code(label, plugin):
+        return orm.InstalledCode(
+            label=label, computer=aiida_localhost, filepath_executable="/bin/true", default_calc_job_plugin=plugin
+        ).store()
+
+    return {
+        "pw": code("pw-protocol", "quantumespresso.pw"),
+        "pw2wannier90": code("pw2w-protocol", "quantumespresso.pw2wannier90"),
+        "wannier90": code("w90-protocol", "orbmag.wannier90"),
+    }
+
+
+@pytest.fixture
+def family(aiida_profile, tmp_path):
+    if not PSEUDO.is_file():
+        pytest.skip("Debian's quantum-espresso-data is not installed")
+    try:
+        return CutoffsPseudoPotentialFamily.collection.get(label=FAMILY)
+    except Exception:  # noqa: BLE001 - not created yet in this profile
+        pass
+    shutil.copy(PSEUDO, tmp_path / "Ni.upf")
+    created = CutoffsPseudoPotentialFamily.create_from_folder(tmp_path, FAMILY, pseudo_type=UpfData)
+    created.set_cutoffs({"Ni": {"cutoff_wfc": 30.0, "cutoff_rho": 240.0}}, stringency="normal", unit="Ry")
+    return created
+
+
+@pytest.mark.parametrize(
+    # |b1| = 4 pi / (sqrt(3) a) = 2.961 1/Å for a = 2.45 Å: ceil(|b1| / spacing) for spacings 0.5, 0.3, 0.2 1/Å
+    ("protocol", "mesh", "margin"),
+    [("fast", 6, 1.0), ("balanced", 10, 1.0), ("stringent", 15, 2.0)],
+)
+def test_protocol_snapshot(codes, family, protocol, mesh, margin):
+    builder = WannierizationWorkChain.get_builder_from_protocol(
+        codes, nickel_monolayer(), {"Ni": 1.0}, protocol=protocol, pseudo_family=FAMILY
+    )
+    assert builder.kpoints.get_kpoints_mesh()[0] == [mesh, mesh, 1]
+    assert builder.frozen_margin.value == margin and builder.check_interpolation.value is True
+    assert builder.wannier90_parameters.get_dict() == {"num_iter": 400, "dis_num_iter": 1000, "dis_conv_tol": 1e-8}
+    for namespace in (builder.scf, builder.nscf):
+        system = namespace.pw.parameters["SYSTEM"]
+        assert system["noncolin"] and system["lspinorb"] and system["assume_isolated"] == "2D"
+        assert system["ecutwfc"] == 30.0 and system["ecutrho"] == 240.0
+        assert system["starting_magnetization"]["Ni"] == pytest.approx(1.0 / 10.0)  # mu_B over z_valence
+        assert namespace.pw.pseudos["Ni"].uuid == family.get_pseudo("Ni").uuid
+    electrons = builder.scf.pw.parameters["ELECTRONS"]
+    assert electrons["mixing_mode"] == "local-TF" and electrons["mixing_beta"] == 0.2
+    assert "kpoints" not in builder.nscf and "kpoints_distance" not in builder.nscf
+    assert "structure" not in builder.scf.pw and builder.magnetic_moments.get_dict() == {"Ni": [0.0, 0.0, 1.0]}
+    assert builder.wannier90.wannier90.code.uuid == codes["wannier90"].uuid
+
+
+def test_overrides_and_projection_orbitals(codes, family):
+    builder = WannierizationWorkChain.get_builder_from_protocol(
+        codes,
+        nickel_monolayer(),
+        {"Ni": (2.0, 90.0, 0.0)},
+        protocol="fast",
+        overrides={"frozen_margin": 0.5, "wannier90_parameters": {"num_iter": 50}},
+        pseudo_family=FAMILY,
+        projection_orbitals={"Ni": "d"},
+    )
+    assert builder.frozen_margin.value == 0.5 and builder.wannier90_parameters["num_iter"] == 50
+    assert builder.wannier90_parameters["dis_num_iter"] == 1000  # untouched defaults stay
+    assert builder.projection_orbitals.get_dict() == {"Ni": "d"}
+    assert builder.scf.pw.parameters["SYSTEM"]["angle1"]["Ni"] == 90.0
+    assert builder.magnetic_moments["Ni"] == pytest.approx([2.0, 0.0, 0.0], abs=1e-12)
+
+
+def test_missing_code_and_bad_moment_are_refused(codes, family):
+    with pytest.raises(ValueError, match="codes lacks"):
+        WannierizationWorkChain.get_builder_from_protocol({"pw": codes["pw"]}, nickel_monolayer(), {"Ni": 1.0})
+    with pytest.raises(ValueError, match="not a valid protocol"):
+        WannierizationWorkChain.get_builder_from_protocol(codes, nickel_monolayer(), {"Ni": 1.0}, protocol="x")
+    assert moment_vectors({"Cr": (3.0, 180.0, 0.0)})["Cr"] == pytest.approx([0.0, 0.0, -3.0], abs=1e-12)
+    with pytest.raises(ValueError, match="must be a number"):
+        moment_vectors({"Cr": (3.0, 1.0)})
+
+
+def test_default_protocol_is_balanced():
+    assert WannierizationWorkChain.get_default_protocol() == "balanced"
+    assert set(WannierizationWorkChain.get_available_protocols()) == {"fast", "balanced", "stringent"}
