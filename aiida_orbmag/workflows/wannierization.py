@@ -230,11 +230,19 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         self.report(f"launching PwBaseWorkChain<{running.pk}> (scf)")
         return ToContext(workchain_scf=running)
 
+    def _failed(self, key: str, step: str, exit_code):
+        """``exit_code`` (reported) if the child in ``self.ctx[key]`` did not finish ok, else None."""
+        child = self.ctx[key]
+        if child.is_finished_ok:
+            return None
+        self.report(f"{step} {child.process_label}<{child.pk}> failed with exit status {child.exit_status}")
+        return exit_code
+
     def inspect_scf(self):
+        failure = self._failed("workchain_scf", "scf", self.exit_codes.ERROR_SUB_PROCESS_FAILED_SCF)
+        if failure is not None:
+            return failure
         workchain = self.ctx.workchain_scf
-        if not workchain.is_finished_ok:
-            self.report(f"scf PwBaseWorkChain failed with exit status {workchain.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_SCF
         self.ctx.current_folder = workchain.outputs.remote_folder
         return None
 
@@ -262,10 +270,10 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_nscf=running)
 
     def inspect_nscf(self):
+        failure = self._failed("workchain_nscf", "nscf", self.exit_codes.ERROR_SUB_PROCESS_FAILED_NSCF)
+        if failure is not None:
+            return failure
         workchain = self.ctx.workchain_nscf
-        if not workchain.is_finished_ok:
-            self.report(f"nscf PwBaseWorkChain failed with exit status {workchain.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_NSCF
         output = workchain.outputs.output_parameters.get_dict()
         fermi = output.get("fermi_energy", output.get("highest_occupied_level"))
         if fermi is None:
@@ -315,11 +323,7 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(calculation_pp=running)
 
     def inspect_wannier90_pp(self):
-        calculation = self.ctx.calculation_pp
-        if not calculation.is_finished_ok:
-            self.report(f"wannier90 -pp failed with exit status {calculation.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90_PP
-        return None
+        return self._failed("calculation_pp", "wannier90 -pp", self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90_PP)
 
     def run_pw2wannier90(self):
         inputs = AttributeDict(self.exposed_inputs(Pw2wannier90Calculation, namespace="pw2wannier90"))
@@ -336,11 +340,8 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(calculation_pw2wannier90=running)
 
     def inspect_pw2wannier90(self):
-        calculation = self.ctx.calculation_pw2wannier90
-        if not calculation.is_finished_ok:
-            self.report(f"pw2wannier90 failed with exit status {calculation.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_PW2WANNIER90
-        return None
+        exit_code = self.exit_codes.ERROR_SUB_PROCESS_FAILED_PW2WANNIER90
+        return self._failed("calculation_pw2wannier90", "pw2wannier90", exit_code)
 
     def run_wannier90(self):
         inputs = AttributeDict(self.exposed_inputs(Wannier90BaseWorkChain, namespace="wannier90"))
@@ -353,11 +354,7 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_wannier90=running)
 
     def inspect_wannier90(self):
-        workchain = self.ctx.workchain_wannier90
-        if not workchain.is_finished_ok:
-            self.report(f"wannier90 work chain failed with exit status {workchain.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90
-        return None
+        return self._failed("workchain_wannier90", "wannier90", self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90)
 
     def should_check_interpolation(self):
         return self.inputs.check_interpolation.value
@@ -382,11 +379,7 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_bands=running)
 
     def inspect_bands(self):
-        workchain = self.ctx.workchain_bands
-        if not workchain.is_finished_ok:
-            self.report(f"bands PwBaseWorkChain failed with exit status {workchain.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_BANDS
-        return None
+        return self._failed("workchain_bands", "bands", self.exit_codes.ERROR_SUB_PROCESS_FAILED_BANDS)
 
     def results(self):
         windows = self.ctx.windows
