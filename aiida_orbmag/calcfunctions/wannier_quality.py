@@ -35,11 +35,13 @@ def magnetic_moment_vectors(structure: orm.StructureData, moments: dict) -> np.n
 
 def has_pt_symmetry(structure: orm.StructureData, moments: dict, symprec: float = 1e-3) -> bool:
     """Whether the magnetic group of ``structure`` with ``moments`` holds inversion combined with time reversal."""
-    numbers = {kind: index for index, kind in enumerate(sorted(structure.get_kind_names()))}
+    # atoms are told apart by element only: kinds that differ by their moment (Cr0, Cr1) are the same species
+    symbols = {kind.name: kind.symbol for kind in structure.kinds}
+    numbers = {symbol: index for index, symbol in enumerate(sorted(set(symbols.values())))}
     cell = (
         np.array(structure.cell),
         np.array([site.position for site in structure.sites]) @ np.linalg.inv(np.array(structure.cell)),
-        [numbers[site.kind_name] for site in structure.sites],
+        [numbers[symbols[site.kind_name]] for site in structure.sites],
         magnetic_moment_vectors(structure, moments),
     )
     symmetry = spglib.get_magnetic_symmetry(cell, symprec=symprec)
