@@ -1,0 +1,205 @@
+"""``orbmag.magnetic_configuration``: the lowest-energy collinear magnetic order among candidates, from DFT.
+
+Candidates are generated from the geometry (:mod:`aiida_orbmag.physics.magnetic_orders`: ferromagnetic,
+interlayer antiferromagnetic, in-plane Neel where the lattice allows) or given as moments per site. For each,
+aiida-quantumespresso's ``create_magnetic_configuration`` splits the kinds (Cr -> Cr0, Cr1) and a collinear
+``PwBaseWorkChain`` SCF runs; all candidates run at once. The ``magnetic_energy_table`` calcfunction ranks them:
+energies, energies per magnetic atom relative to the ground state (meV), final total and absolute magnetisations,
+whether the order survived the SCF, candidates within the degeneracy tolerance of the ground state, and the
+candidates that failed (never dropped silently).
+"""
+
+from __future__ import annotations
+
+from aiida import orm
+from aiida.common import AttributeDict
+from aiida.engine import WorkChain, calcfunction
+from aiida_quantumespresso.calculations.functions.create_magnetic_configuration import (
+    create_magnetic_configuration,
+)
+from aiida_quantumespresso.utils.mapping import prepare_process_inputs
+from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
+
+from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS, candidate_orders
+
+#: A candidate whose net moment vanishes must end with |total| below this fraction of the absolute magnetisation (and
+#: a ferromagnet above it), or its order is reported as not kept.
+ORDER_KEPT_FRACTION = 0.5
+
+
+def validate_candidates(node, _):
+    for name, moments in node.get_dict().items():
+        if not isinstance(moments, list) or not all(isinstance(m, int | float) for m in moments):
+            return f"The candidate {name!r} must be a list of one moment (mu_B) per site."
+    return None
+
+
+def _order_kept(expected_net: float, expected_size: float, total: float, absolute: float) -> bool:
+    compensated = abs(expected_net) < 1e-6 * max(expected_size, 1e-12)
+    fraction = abs(total) / absolute if absolute > 1e-8 else 0.0
+    return fraction < ORDER_KEPT_FRACTION if compensated else fraction >= ORDER_KEPT_FRACTION
+
+
+@calcfunction
+def magnetic_energy_table(candidates, tolerance, **outputs):
+    """Rank the candidates (Dict name -> {moments, num_magnetic, status}) by the energy (eV) of their SCF
+    ``output_parameters`` (keyword = candidate name); ``tolerance``: degeneracy, eV per magnetic atom."""
+    rows, energies = {}, {}
+    for name, candidate in candidates.get_dict().items():
+        row = {"status": candidate["status"], "initial_moments_muB": candidate["moments"]}
+        if name in outputs:
+            output = outputs[name].get_dict()
+            total, absolute = float(output.get("total_magnetization", 0.0)), float(output["absolute_magnetization"])
+            moments = candidate["moments"]
+            row.update(
+                energy_eV=float(output["energy"]),
+                total_magnetization_muB=total,
+                absolute_magnetization_muB=absolute,
+                order_kept=_order_kept(sum(moments), sum(abs(m) for m in moments), total, absolute),
+            )
+            energies[name] = row["energy_eV"]
+        rows[name] = row
+    if not energies:
+        raise ValueError("No candidate SCF finished; there is no ground state to choose.")
+    ground = min(energies, key=energies.get)
+    num_magnetic = candidates[ground]["num_magnetic"]
+    for name, energy in energies.items():
+        rows[name]["relative_energy_meV_per_magnetic_atom"] = 1000 * (energy - energies[ground]) / num_magnetic
+    degenerate = [n for n, e in energies.items() if n != ground and (e - energies[ground]) / num_magnetic < tolerance]
+    return orm.Dict(
+        {
+            "ground_state": ground,
+            "degenerate_with_ground_state": sorted(degenerate),
+            "failed": sorted(n for n in rows if n not in energies),
+            "candidates": rows,
+            "energy_units": "eV (relative: meV per magnetic atom)",
+            "degeneracy_tolerance_eV_per_magnetic_atom": tolerance.value,
+        }
+    )
+
+
+class MagneticConfigurationWorkChain(WorkChain):
+    """Collinear SCF of every candidate magnetic order; the lowest in energy is the ground state."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.expose_inputs(
+            PwBaseWorkChain,
+            namespace="scf",
+            exclude=("clean_workdir", "pw.structure"),
+            namespace_options={"help": "Collinear SCF inputs (nspin, starting_magnetization: set per candidate)."},
+        )
+        spec.input("structure", valid_type=orm.StructureData, help="The structure (Å), one kind per element.")
+        spec.input(
+            "candidates",
+            valid_type=orm.Dict,
+            required=False,
+            validator=validate_candidates,
+            help="Orders to compare, name -> moment per site (mu_B); default: generated from the geometry.",
+        )
+        spec.input(
+            "moment",
+            valid_type=orm.Float,
+            default=lambda: orm.Float(3.0),
+            help="Size of the starting moment of magnetic sites in generated candidates (mu_B).",
+        )
+        spec.input(
+            "magnetic_elements",
+            valid_type=orm.List,
+            required=False,
+            help="Elements that carry moments in generated candidates; default: transition metals and lanthanides.",
+        )
+        spec.input(
+            "degeneracy_tolerance",
+            valid_type=orm.Float,
+            default=lambda: orm.Float(1e-3),
+            help="Candidates within this energy of the ground state (eV per magnetic atom) are reported degenerate.",
+        )
+        spec.outline(cls.setup, cls.run_candidates, cls.inspect_candidates, cls.results)
+        spec.output("structure", valid_type=orm.StructureData, help="Ground state, with one kind per moment.")
+        spec.output("magnetic_moments", valid_type=orm.Dict, help="Moments of its kinds (mu_B).")
+        spec.output("energies", valid_type=orm.Dict, help="Energy table of every candidate (eV, meV per atom).")
+        spec.exit_code(201, "ERROR_CANDIDATES", message="The candidate orders are invalid: {error}")
+        spec.exit_code(410, "ERROR_ALL_CANDIDATES_FAILED", message="No candidate SCF finished successfully.")
+
+    def setup(self):
+        structure = self.inputs.structure
+        symbols = [structure.get_kind(site.kind_name).symbol for site in structure.sites]
+        try:
+            if "candidates" in self.inputs:
+                candidates = self.inputs.candidates.get_dict()
+            else:
+                elements = self.inputs.magnetic_elements.get_list() if "magnetic_elements" in self.inputs else None
+                orders = candidate_orders(
+                    structure.cell, [s.position for s in structure.sites], symbols, elements or MAGNETIC_ELEMENTS
+                )
+                size = self.inputs.moment.value
+                candidates = {name: [size * sign for sign in signs] for name, signs in orders.items()}
+            wrong = {name: len(m) for name, m in candidates.items() if len(m) != len(structure.sites)}
+            if wrong or not candidates:
+                raise ValueError(f"each candidate needs {len(structure.sites)} moments, one per site; got {wrong}")
+        except ValueError as error:
+            return self.exit_codes.ERROR_CANDIDATES.format(error=str(error))
+        self.ctx.candidates = candidates
+        self.report(f"candidate orders: {', '.join(candidates)}")
+        return None
+
+    def _scf_inputs(self, name: str, moments: list[float]) -> AttributeDict:
+        configuration = create_magnetic_configuration(self.inputs.structure, orm.List(moments))
+        structure = configuration["structure"]
+        kind_moments = configuration["magnetic_moments"].get_dict()
+        inputs = AttributeDict(self.exposed_inputs(PwBaseWorkChain, namespace="scf"))
+        by_element = {self.inputs.structure.get_kind(k).symbol: p for k, p in inputs.pw.pseudos.items()}
+        inputs.pw.pseudos = {kind.name: by_element[kind.symbol] for kind in structure.kinds}
+        parameters = inputs.pw.parameters.get_dict()
+        system = parameters.setdefault("SYSTEM", {})
+        for key in ("noncolin", "lspinorb", "angle1", "angle2", "starting_magnetization"):
+            system.pop(key, None)
+        system["nspin"] = 2
+        system["starting_magnetization"] = {
+            kind: max(-1.0, min(1.0, moment / inputs.pw.pseudos[kind].z_valence))
+            for kind, moment in kind_moments.items()
+        }
+        inputs.pw.parameters = orm.Dict(parameters)
+        inputs.pw.structure = structure
+        inputs.metadata.call_link_label = f"scf_{name}"
+        return inputs
+
+    def run_candidates(self):
+        for name, moments in self.ctx.candidates.items():
+            inputs = self._scf_inputs(name, moments)
+            running = self.submit(PwBaseWorkChain, **prepare_process_inputs(PwBaseWorkChain, inputs))
+            self.report(f"launching PwBaseWorkChain<{running.pk}> for the {name} candidate")
+            self.to_context(**{f"scf_{name}": running})
+
+    def inspect_candidates(self):
+        candidates, outputs = {}, {}
+        for name, moments in self.ctx.candidates.items():
+            workchain = self.ctx[f"scf_{name}"]
+            status = "finished" if workchain.is_finished_ok else f"failed with exit status {workchain.exit_status}"
+            if not workchain.is_finished_ok:
+                self.report(f"the {name} candidate's PwBaseWorkChain<{workchain.pk}> {status}: reported, not used")
+            else:
+                outputs[name] = workchain.outputs.output_parameters
+            magnetic = sum(1 for m in moments if abs(m) > 0)
+            candidates[name] = {"moments": moments, "num_magnetic": max(magnetic, 1), "status": status}
+        if not outputs:
+            return self.exit_codes.ERROR_ALL_CANDIDATES_FAILED
+        table = magnetic_energy_table(orm.Dict(candidates), self.inputs.degeneracy_tolerance, **outputs)
+        self.ctx.table = table
+        ground = table["ground_state"]
+        self.report(f"ground state: {ground}; degenerate with it: {table['degenerate_with_ground_state'] or 'none'}")
+        for name, row in table["candidates"].items():
+            if row.get("order_kept") is False:
+                total = row["total_magnetization_muB"]
+                self.report(f"warning: the {name} candidate ended in another order (total {total:.2f} mu_B)")
+        return None
+
+    def results(self):
+        ground = self.ctx.table["ground_state"]
+        pw = self.ctx[f"scf_{ground}"].inputs.pw
+        configuration = pw.structure.creator
+        self.out("structure", pw.structure)
+        self.out("magnetic_moments", configuration.outputs.magnetic_moments)
+        self.out("energies", self.ctx.table)

@@ -1,0 +1,86 @@
+"""``orbmag.magnetic_configuration`` with the real pw.x on a Ni(111) bilayer: ferromagnet vs interlayer antiferromagnet.
+
+Two Ni(111) planes of fcc Ni (a = 2.49 Å in plane, 2.03 Å apart, AB stacked), 16 Å cell height, Debian's
+scalar-relativistic Ni.pbe-nd-rrkjus at 25 Ry, 6x6 k-points, cold smearing. Bulk Ni is a ferromagnet, and so is the
+bilayer in DFT: the test checks that the work chain ranks both candidates from real energies and keeps both orders.
+"""
+
+import pathlib
+
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.engine import run_get_node
+from aiida_pseudo.data.pseudo.upf import UpfData
+
+from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain
+from tests.conftest import executable
+
+PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.pbe-nd-rrkjus.UPF")
+PREPEND = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1"
+
+
+def nickel_bilayer() -> orm.StructureData:
+    """Two Ni(111) planes, centred on z = 0."""
+    a, spacing = 2.49, 2.03
+    cell = [[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, 16.0]]
+    structure = orm.StructureData(cell=cell, pbc=(True, True, False))
+    structure.append_atom(position=(0.0, 0.0, -spacing / 2), symbols="Ni")
+    structure.append_atom(
+        position=(tuple(np.array([1 / 3, 2 / 3, 0]) @ np.array(cell)[:, :] + [0, 0, spacing / 2])), symbols="Ni"
+    )
+    return structure
+
+
+@pytest.mark.slow
+def test_nickel_bilayer_ground_state(aiida_profile, aiida_code_installed):
+    code = aiida_code_installed(
+        label="pw-magnetic-e2e",
+        filepath_executable=executable("pw.x"),
+        default_calc_job_plugin="quantumespresso.pw",
+        prepend_text=PREPEND,
+    )
+    kpoints = orm.KpointsData()
+    kpoints.set_kpoints_mesh([6, 6, 1])
+    parameters = {
+        "CONTROL": {"calculation": "scf"},
+        "SYSTEM": {
+            "ecutwfc": 25.0,
+            "ecutrho": 200.0,
+            "occupations": "smearing",
+            "smearing": "cold",
+            "degauss": 0.02,
+            "assume_isolated": "2D",
+        },
+        "ELECTRONS": {"conv_thr": 1e-8, "mixing_beta": 0.3},
+    }
+    options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": 2}, "max_wallclock_seconds": 1800}
+    inputs = {
+        "structure": nickel_bilayer(),
+        "scf": {
+            "pw": {
+                "code": code,
+                "parameters": orm.Dict(parameters),
+                "pseudos": {"Ni": UpfData(PSEUDO)},
+                "metadata": {"options": options},
+            },
+            "kpoints": kpoints,
+        },
+        "moment": orm.Float(1.0),
+    }
+    results, node = run_get_node(MagneticConfigurationWorkChain, **inputs)
+    assert node.is_finished_ok, node.exit_message
+    table = results["energies"].get_dict()
+    print(table)
+    rows = table["candidates"]
+    assert set(rows) == {"ferromagnetic", "interlayer_antiferromagnetic"} and table["failed"] == []
+    energies = {name: row["energy_eV"] for name, row in rows.items()}
+    assert table["ground_state"] == min(energies, key=energies.get)
+    assert rows[table["ground_state"]]["relative_energy_meV_per_magnetic_atom"] == 0.0
+    assert all(row["order_kept"] for row in rows.values())
+    assert abs(rows["interlayer_antiferromagnetic"]["total_magnetization_muB"]) < 0.05
+    assert rows["ferromagnetic"]["total_magnetization_muB"] > 0.5
+    # the output structure is the ground state's, with its kinds; its moments follow the candidate
+    kinds = sorted(kind.name for kind in results["structure"].kinds)
+    assert kinds == (["Ni"] if table["ground_state"] == "ferromagnetic" else ["Ni0", "Ni1"])
+    assert set(results["magnetic_moments"].get_dict()) == set(kinds)
