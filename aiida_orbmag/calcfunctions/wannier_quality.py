@@ -33,20 +33,33 @@ def magnetic_moment_vectors(structure: orm.StructureData, moments: dict) -> np.n
     return np.array(vectors)
 
 
-def has_pt_symmetry(structure: orm.StructureData, moments: dict, symprec: float = 1e-3) -> bool:
-    """Whether the magnetic group of ``structure`` with ``moments`` holds inversion combined with time reversal."""
-    # atoms are told apart by element only: kinds that differ by their moment (Cr0, Cr1) are the same species
+def magnetic_cell(structure: orm.StructureData, moments: dict) -> tuple:
+    """spglib's (lattice, fractional positions, species numbers, moment vectors) of ``structure`` with ``moments``.
+
+    Atoms are told apart by element only: kinds that differ by their moment (Cr0, Cr1) are the same species.
+    """
     symbols = {kind.name: kind.symbol for kind in structure.kinds}
     numbers = {symbol: index for index, symbol in enumerate(sorted(set(symbols.values())))}
-    cell = (
-        np.array(structure.cell),
-        np.array([site.position for site in structure.sites]) @ np.linalg.inv(np.array(structure.cell)),
+    lattice = np.array(structure.cell)
+    return (
+        lattice,
+        np.array([site.position for site in structure.sites]) @ np.linalg.inv(lattice),
         [numbers[symbols[site.kind_name]] for site in structure.sites],
         magnetic_moment_vectors(structure, moments),
     )
-    symmetry = spglib.get_magnetic_symmetry(cell, symprec=symprec)
+
+
+def magnetic_symmetry(structure: orm.StructureData, moments: dict, symprec: float = 1e-3) -> dict:
+    """spglib's magnetic symmetry operations (rotations on fractional coordinates, time-reversal flags)."""
+    symmetry = spglib.get_magnetic_symmetry(magnetic_cell(structure, moments), symprec=symprec)
     if symmetry is None:
         raise ValueError("spglib could not find the magnetic symmetry of the structure; check the atoms and moments.")
+    return symmetry
+
+
+def has_pt_symmetry(structure: orm.StructureData, moments: dict, symprec: float = 1e-3) -> bool:
+    """Whether the magnetic group of ``structure`` with ``moments`` holds inversion combined with time reversal."""
+    symmetry = magnetic_symmetry(structure, moments, symprec)
     inversion = -np.eye(3, dtype=int)
     return any(
         np.array_equal(rotation, inversion) and reversed_
