@@ -96,3 +96,78 @@ def wannierization_inputs(
     if projection_orbitals:
         result["projection_orbitals"] = orm.Dict(projection_orbitals)
     return result
+
+
+#: The scalar-relativistic twin of DEFAULT_PSEUDO_FAMILY, for the collinear steps (relaxation, magnetic candidates).
+DEFAULT_COLLINEAR_PSEUDO_FAMILY = "orbmag/pslibrary-1.0.0/PBE/SR"
+
+
+def susceptibility_inputs(
+    process_class,
+    codes: dict,
+    structure: orm.StructureData,
+    protocol: str | None = None,
+    overrides: dict | None = None,
+    pseudo_family: str = DEFAULT_PSEUDO_FAMILY,
+    collinear_pseudo_family: str = DEFAULT_COLLINEAR_PSEUDO_FAMILY,
+    projection_orbitals: dict | None = None,
+    options: dict | None = None,
+    run_relax: bool = False,
+) -> dict:
+    """Inputs of ``orbmag.susceptibility`` for ``structure`` with ``codes`` (pw, pw2wannier90, wannier90)."""
+    from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
+
+    from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS
+    from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
+
+    overrides = copy.deepcopy(overrides or {})
+    inputs = process_class.get_protocol_inputs(protocol, {k: v for k, v in overrides.items() if k != "wannierization"})
+    collinear = {"pseudo_family": collinear_pseudo_family}
+    magnetic = inputs.pop("magnetic")
+    scf = PwBaseWorkChain.get_builder_from_protocol(
+        codes["pw"],
+        structure,
+        protocol=protocol,
+        overrides=recursive_merge(magnetic.pop("scf", {}), collinear),
+        spin_type=SpinType.COLLINEAR,
+        options=options,
+    )._inputs(prune=True)
+    scf["pw"].pop("structure", None)
+    scf.pop("clean_workdir", None)
+    # the ground state is not known yet: these moments only fill the builder; the work chain sets the real ones
+    placeholder = {kind.name: 3.0 if kind.symbol in MAGNETIC_ELEMENTS else 0.0 for kind in structure.kinds}
+    wannierization = wannierization_inputs(
+        WannierizationWorkChain,
+        codes,
+        structure,
+        placeholder,
+        protocol,
+        overrides.get("wannierization"),
+        pseudo_family,
+        projection_orbitals,
+        options,
+    )
+    for key in ("structure", "magnetic_moments", "clean_workdir"):
+        wannierization.pop(key)
+    result = {
+        "structure": structure,
+        "magnetic": {**{k: orm.to_aiida_type(v) for k, v in magnetic.items()}, "scf": scf},
+        "wannierization": wannierization,
+        "spin_axis": orm.List(inputs.pop("spin_axis")),
+        "susceptibility_parameters": orm.Dict(inputs.pop("susceptibility_parameters")),
+        "clean_workdir": orm.Bool(inputs.pop("clean_workdir")),
+    }
+    if run_relax:
+        relax_overrides = {"base_relax": collinear, "base_init_relax": collinear, **inputs.pop("relax", {})}
+        relax = PwRelaxWorkChain.get_builder_from_protocol(
+            codes["pw"],
+            structure,
+            protocol=protocol,
+            overrides=relax_overrides,
+            spin_type=SpinType.COLLINEAR,
+            options=options,
+        )._inputs(prune=True)
+        for key in ("structure", "clean_workdir"):
+            relax.pop(key, None)
+        result["relax"] = relax
+    return result

@@ -7,29 +7,17 @@ bilayer in DFT: the test checks that the work chain ranks both candidates from r
 
 import pathlib
 
-import numpy as np
 import pytest
 from aiida import orm
 from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 
+from aiida_orbmag.workflows.demo import nickel_bilayer
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain
 from tests.conftest import executable
 
 PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.pbe-nd-rrkjus.UPF")
 PREPEND = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1"
-
-
-def nickel_bilayer() -> orm.StructureData:
-    """Two Ni(111) planes, centred on z = 0."""
-    a, spacing = 2.49, 2.03
-    cell = [[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, 16.0]]
-    structure = orm.StructureData(cell=cell, pbc=(True, True, False))
-    structure.append_atom(position=(0.0, 0.0, -spacing / 2), symbols="Ni")
-    structure.append_atom(
-        position=(tuple(np.array([1 / 3, 2 / 3, 0]) @ np.array(cell)[:, :] + [0, 0, spacing / 2])), symbols="Ni"
-    )
-    return structure
 
 
 @pytest.mark.slow

@@ -64,6 +64,7 @@ def test_protocol_snapshot(codes, family, protocol, mesh, margin):
         assert namespace.pw.pseudos["Ni"].uuid == family.get_pseudo("Ni").uuid
     electrons = builder.scf.pw.parameters["ELECTRONS"]
     assert electrons["mixing_mode"] == "local-TF" and electrons["mixing_beta"] == 0.2
+    assert electrons["conv_thr"] == pytest.approx(2e-7)  # one atom: the Wannier protocol's 2e-7 Ry per atom
     assert "kpoints" not in builder.nscf and "kpoints_distance" not in builder.nscf
     assert "structure" not in builder.scf.pw and builder.magnetic_moments.get_dict() == {"Ni": [0.0, 0.0, 1.0]}
     assert builder.wannier90.wannier90.code.uuid == codes["wannier90"].uuid

@@ -1,0 +1,106 @@
+"""The tiny system of the quick demo and of the end-to-end test: a Ni(111) bilayer, the whole chain in minutes.
+
+Two Ni(111) planes of fcc Ni (a = 2.49 Å in plane, 2.03 Å apart, AB stacked, centred on z = 0, 16 Å cell height),
+with Debian's ultrasoft Ni pseudopotentials (scalar-relativistic for the collinear candidates, fully relativistic for
+the spin-orbit steps) at 25 / 200 Ry, cold smearing, 6x6 k-points, 24 spinor Wannier functions from Ni s and d.
+The bilayer keeps an inversion centre between its planes, so its ferromagnetic ground state (the interlayer
+antiferromagnet lies about 95 meV per Ni higher) allows no chi at all: the chain must find chi = 0 to within the
+symmetry breaking of the Wannier model. A non-zero chi needs broken inversion, as in the monoclinic AFM CrI3 bilayer
+(``examples/cri3_bilayer.py``).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+from aiida import orm
+from aiida_pseudo.data.pseudo.upf import UpfData
+
+PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
+SCALAR_PSEUDO, FULL_PSEUDO = "Ni.pbe-nd-rrkjus.UPF", "Ni.rel-pbe-nd-rrkjus.UPF"
+
+
+def nickel_bilayer(a: float = 2.49, spacing: float = 2.03, height: float = 16.0) -> orm.StructureData:
+    """Two AB-stacked Ni(111) planes (Å), centred on z = 0, pbc (True, True, False)."""
+    cell = np.array([[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, height]])
+    structure = orm.StructureData(cell=cell.tolist(), pbc=(True, True, False))
+    structure.append_atom(position=(0.0, 0.0, -spacing / 2), symbols="Ni")
+    upper = np.array([1 / 3, 2 / 3, 0]) @ cell + [0, 0, spacing / 2]
+    structure.append_atom(position=tuple(upper.tolist()), symbols="Ni")
+    return structure
+
+
+def pseudos(directory=PSEUDO_DIR) -> dict[str, UpfData]:
+    """``{"scalar": ..., "full": ...}``: Debian's Ni ultrasoft pseudopotentials, loaded as UpfData (stored once)."""
+    result = {}
+    for key, filename in (("scalar", SCALAR_PSEUDO), ("full", FULL_PSEUDO)):
+        path = pathlib.Path(directory) / filename
+        if not path.is_file():
+            raise ValueError(f"{path} is missing: apt-get install quantum-espresso-data (Debian).")
+        existing = orm.QueryBuilder().append(UpfData, filters={"attributes.filename": filename}).first()
+        result[key] = existing[0] if existing else UpfData(path).store()
+    return result
+
+
+def pw_parameters(calculation: str, spin_orbit: bool) -> dict:
+    """pw.x parameters of the demo (25 / 200 Ry, cold smearing 0.02 Ry, 2D Coulomb cutoff)."""
+    system = {
+        "ecutwfc": 25.0,
+        "ecutrho": 200.0,
+        "occupations": "smearing",
+        "smearing": "cold",
+        "degauss": 0.02,
+        "assume_isolated": "2D",
+    }
+    if spin_orbit:
+        system.update({"noncolin": True, "lspinorb": True})
+    return {
+        "CONTROL": {"calculation": calculation},
+        "SYSTEM": system,
+        "ELECTRONS": {"conv_thr": 1e-8, "mixing_beta": 0.3},
+    }
+
+
+def demo_inputs(codes: dict, mpiprocs: int = 2) -> dict:
+    """Inputs of ``orbmag.susceptibility`` for the Ni bilayer; ``codes``: pw, pw2wannier90, wannier90."""
+    files = pseudos()
+    kpoints = orm.KpointsData()
+    kpoints.set_kpoints_mesh([6, 6, 1])
+    options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": mpiprocs}, "max_wallclock_seconds": 3600}
+    serial = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": 1}, "withmpi": False}
+
+    def pw(calculation, spin_orbit):
+        pseudo = files["full" if spin_orbit else "scalar"]
+        namespace = {
+            "pw": {
+                "code": codes["pw"],
+                "parameters": orm.Dict(pw_parameters(calculation, spin_orbit)),
+                "pseudos": {"Ni": pseudo},
+                "metadata": {"options": options},
+            }
+        }
+        if calculation == "scf":
+            namespace["kpoints"] = kpoints
+        return namespace
+
+    return {
+        "structure": nickel_bilayer(),
+        "magnetic": {"scf": pw("scf", False), "moment": orm.Float(1.0)},
+        "wannierization": {
+            "scf": pw("scf", True),
+            "nscf": pw("nscf", True),
+            "pw2wannier90": {"code": codes["pw2wannier90"], "metadata": {"options": serial}},
+            "wannier90": {"wannier90": {"code": codes["wannier90"]}},
+            "kpoints": kpoints,
+        },
+        "susceptibility_parameters": orm.Dict(
+            {
+                # mu +- 30 k_B T at 300 K must fit inside the grid for the Mott check; step 10 meV = 0.39 k_B T
+                "chemical_potential_range": [-1.2, 1.2, 241],
+                "relative_to_fermi_energy": True,
+                "temperatures": [0.0, 300.0],
+                "kmesh": [24, 24],
+            }
+        ),
+    }

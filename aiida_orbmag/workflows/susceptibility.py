@@ -1,0 +1,256 @@
+"""``orbmag.susceptibility``: structure -> magnetic ground state -> spin-orbit Wannier model -> chi and alpha.
+
+Steps: an optional ``PwRelaxWorkChain`` (2D: in-plane cell only); ``orbmag.magnetic_configuration`` (collinear
+candidates, the lowest in energy wins); ``orbmag.wannierization`` of that ground state with spin-orbit coupling, the
+moments along ``spin_axis``; the magnetic point group from spglib (``magnetic_point_group``); and
+``orbmag.compute_susceptibility`` with that group, so that its summary reports the allowed components and the largest
+computed forbidden one. A forbidden component that is not small next to the allowed ones is reported as a warning:
+a sign of a poor Wannier model or of broken PT.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+from aiida import orm
+from aiida.common import AttributeDict
+from aiida.engine import ToContext, WorkChain, if_
+from aiida_quantumespresso.utils.mapping import prepare_process_inputs
+from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
+from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
+
+from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
+from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
+from aiida_orbmag.data import TightBindingData
+from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain
+from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
+
+
+def spin_orientation(moment: float, spin_axis) -> tuple[float, float, float]:
+    """(|m|, angle1, angle2) in QE's convention (degrees; angle1 from z) of a collinear moment ``moment`` (mu_B,
+    signed) along ``spin_axis`` = (theta, phi) in degrees: a negative moment points the opposite way."""
+    theta, phi = (float(a) for a in spin_axis)
+    if moment >= 0:
+        return abs(moment), theta, phi
+    return abs(moment), 180.0 - theta, (phi + 180.0) % 360.0
+
+
+def moment_vector(moment: float, spin_axis) -> list[float]:
+    """Cartesian moment (mu_B) of a collinear moment ``moment`` along ``spin_axis`` = (theta, phi) in degrees."""
+    theta, phi = np.radians(np.asarray(spin_axis, dtype=float))
+    direction = np.array([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)])
+    return [float(v) for v in moment * direction]
+
+
+def validate_spin_axis(node, _):
+    axis = node.get_list()
+    if len(axis) != 2 or not all(isinstance(a, int | float) for a in axis):
+        return "spin_axis must be [theta, phi] in degrees (theta from the layer normal z)."
+    return None
+
+
+class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
+    """Orbital magnetoelectric (chi) and magnetothermal (alpha) susceptibilities of a 2D magnet, from its structure."""
+
+    @classmethod
+    def define(cls, spec):
+        super().define(spec)
+        spec.expose_inputs(
+            PwRelaxWorkChain,
+            namespace="relax",
+            exclude=("clean_workdir", "structure"),
+            namespace_options={"required": False, "populate_defaults": False, "help": "Optional relaxation."},
+        )
+        spec.expose_inputs(MagneticConfigurationWorkChain, namespace="magnetic", exclude=("structure",))
+        spec.expose_inputs(
+            WannierizationWorkChain,
+            namespace="wannierization",
+            exclude=("structure", "magnetic_moments", "clean_workdir", "parent_folder"),
+        )
+        spec.input("structure", valid_type=orm.StructureData, help="The 2D structure (Å), slab centred on z = 0.")
+        spec.input(
+            "spin_axis",
+            valid_type=orm.List,
+            default=lambda: orm.List([0.0, 0.0]),
+            validator=validate_spin_axis,
+            help="Direction of the moments with spin-orbit coupling: [theta, phi] in degrees (default: along z).",
+        )
+        spec.input(
+            "susceptibility_parameters",
+            valid_type=orm.Dict,
+            help="Parameters of orbmag.compute_susceptibility (mu grid, temperatures, kmesh; see its table).",
+        )
+        spec.input("clean_workdir", valid_type=orm.Bool, default=lambda: orm.Bool(False), help="Clean remote folders.")
+        spec.outline(
+            cls.setup,
+            if_(cls.should_run_relax)(cls.run_relax, cls.inspect_relax),
+            cls.run_magnetic,
+            cls.inspect_magnetic,
+            cls.run_wannierization,
+            cls.inspect_wannierization,
+            cls.run_susceptibility,
+            cls.results,
+        )
+        spec.output("chi", valid_type=orm.ArrayData, help="chi (nm/Ohm) against mu and T.")
+        spec.output("alpha", valid_type=orm.ArrayData, help="alpha (nA nm/K) against mu and T.")
+        spec.output("summary", valid_type=orm.Dict, help="compute_susceptibility's summary (symmetry, Mott check).")
+        spec.output("tight_binding", valid_type=TightBindingData, help="The spin-orbit Wannier model.")
+        spec.output("magnetic_structure", valid_type=orm.StructureData, help="The magnetic ground state.")
+        spec.output("magnetic_energies", valid_type=orm.Dict, help="Energies of the candidate orders.")
+        spec.output("quality_report", valid_type=orm.Dict, help="Wannier model vs DFT bands (eV), PT splitting.")
+        spec.output("symmetry", valid_type=orm.Dict, help="In-plane magnetic point group and allowed components.")
+        spec.output("band_structure", valid_type=orm.BandsData, help="DFT bands of the NSCF grid (eV).")
+        spec.output("interpolated_bands", valid_type=orm.BandsData, required=False, help="Wannier bands on a path.")
+        spec.exit_code(401, "ERROR_SUB_PROCESS_FAILED_RELAX", message="The PwRelaxWorkChain failed.")
+        spec.exit_code(402, "ERROR_SUB_PROCESS_FAILED_MAGNETIC", message="The magnetic configuration step failed.")
+        spec.exit_code(403, "ERROR_SUB_PROCESS_FAILED_WANNIERIZATION", message="The Wannierization work chain failed.")
+        spec.exit_code(404, "ERROR_SUSCEPTIBILITY", message="compute_susceptibility failed: {message}")
+
+    @classmethod
+    def get_protocol_filepath(cls) -> pathlib.Path:
+        return pathlib.Path(__file__).parent / "protocols" / "susceptibility.yaml"
+
+    @classmethod
+    def get_builder_from_protocol(cls, codes, structure, protocol=None, overrides=None, **kwargs):
+        """Builder from the ``fast`` / ``balanced`` / ``stringent`` protocol; ``codes`` maps pw, pw2wannier90 and
+        wannier90 to codes. Keywords: ``pseudo_family`` (fully relativistic, for the spin-orbit steps),
+        ``collinear_pseudo_family`` (for relaxation and magnetic candidates), ``projection_orbitals``, ``options``,
+        ``run_relax`` (default False)."""
+        from aiida_orbmag.workflows.protocol_inputs import susceptibility_inputs
+
+        builder = cls.get_builder()
+        builder._update(susceptibility_inputs(cls, codes, structure, protocol, overrides, **kwargs))
+        return builder
+
+    def setup(self):
+        self.ctx.current_structure = self.inputs.structure
+
+    def should_run_relax(self):
+        return "relax" in self.inputs
+
+    def run_relax(self):
+        inputs = AttributeDict(self.exposed_inputs(PwRelaxWorkChain, namespace="relax"))
+        inputs.structure = self.ctx.current_structure
+        inputs.metadata.call_link_label = "relax"
+        running = self.submit(PwRelaxWorkChain, **prepare_process_inputs(PwRelaxWorkChain, inputs))
+        self.report(f"launching PwRelaxWorkChain<{running.pk}>")
+        return ToContext(workchain_relax=running)
+
+    def inspect_relax(self):
+        workchain = self.ctx.workchain_relax
+        if not workchain.is_finished_ok:
+            self.report(f"PwRelaxWorkChain<{workchain.pk}> failed with exit status {workchain.exit_status}")
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_RELAX
+        self.ctx.current_structure = workchain.outputs.output_structure
+        return None
+
+    def run_magnetic(self):
+        inputs = AttributeDict(self.exposed_inputs(MagneticConfigurationWorkChain, namespace="magnetic"))
+        inputs.structure = self.ctx.current_structure
+        inputs.metadata.call_link_label = "magnetic_configuration"
+        running = self.submit(MagneticConfigurationWorkChain, **inputs)
+        self.report(f"launching MagneticConfigurationWorkChain<{running.pk}>")
+        return ToContext(workchain_magnetic=running)
+
+    def inspect_magnetic(self):
+        workchain = self.ctx.workchain_magnetic
+        if not workchain.is_finished_ok:
+            self.report(f"MagneticConfigurationWorkChain<{workchain.pk}> failed: {workchain.exit_status}")
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_MAGNETIC
+        return None
+
+    def _spin_orbit_pw(self, namespace: dict, structure: orm.StructureData, moments: dict) -> dict:
+        """``namespace`` (a PwBaseWorkChain's inputs) for the ground state's kinds, moments along ``spin_axis``."""
+        namespace = dict(namespace)
+        pw = namespace["pw"] = dict(namespace["pw"])
+        by_element = {pseudo.element: pseudo for pseudo in pw["pseudos"].values()}
+        pw["pseudos"] = {kind.name: by_element[kind.symbol] for kind in structure.kinds}
+        parameters = pw["parameters"].get_dict()
+        system = parameters.setdefault("SYSTEM", {})
+        system.update({"noncolin": True, "lspinorb": True})
+        system.pop("nspin", None)
+        magnetization, angle1, angle2 = {}, {}, {}
+        for kind in structure.kinds:
+            size, theta, phi = spin_orientation(moments.get(kind.name, 0.0), self.inputs.spin_axis.get_list())
+            magnetization[kind.name] = min(1.0, size / pw["pseudos"][kind.name].z_valence)
+            angle1[kind.name], angle2[kind.name] = theta, phi
+        system.update({"starting_magnetization": magnetization, "angle1": angle1, "angle2": angle2})
+        pw["parameters"] = orm.Dict(parameters)
+        return namespace
+
+    def run_wannierization(self):
+        magnetic = self.ctx.workchain_magnetic.outputs
+        structure, moments = magnetic.structure, magnetic.magnetic_moments.get_dict()
+        inputs = AttributeDict(self.exposed_inputs(WannierizationWorkChain, namespace="wannierization"))
+        for name in ("scf", "nscf"):
+            if name in inputs:
+                inputs[name] = self._spin_orbit_pw(dict(inputs[name]), structure, moments)
+        axis = self.inputs.spin_axis.get_list()
+        inputs.structure = structure
+        inputs.magnetic_moments = orm.Dict({kind: moment_vector(m, axis) for kind, m in moments.items()})
+        inputs.metadata.call_link_label = "wannierization"
+        running = self.submit(WannierizationWorkChain, **inputs)
+        self.report(f"launching WannierizationWorkChain<{running.pk}> for the ground state {structure.get_formula()}")
+        return ToContext(workchain_wannierization=running)
+
+    def inspect_wannierization(self):
+        workchain = self.ctx.workchain_wannierization
+        if not workchain.is_finished_ok:
+            self.report(f"WannierizationWorkChain<{workchain.pk}> failed: {workchain.exit_status}")
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIERIZATION
+        return None
+
+    def run_susceptibility(self):
+        wannierization = self.ctx.workchain_wannierization
+        group = magnetic_point_group(wannierization.inputs.structure, wannierization.inputs.magnetic_moments)
+        self.ctx.symmetry = group
+        parameters = {**self.inputs.susceptibility_parameters.get_dict(), "symmetry_operations": group["operations"]}
+        results, node = compute_susceptibility.run_get_node(
+            wannierization.outputs.tight_binding, orm.Dict(parameters), metadata={"call_link_label": "susceptibility"}
+        )
+        if not node.is_finished_ok:
+            return self.exit_codes.ERROR_SUSCEPTIBILITY.format(message=node.exit_message or str(node.exit_status))
+        self.ctx.susceptibility = results
+        report = results["summary"]["symmetry"]
+        allowed = report["intrinsic_allowed"]
+        self.report(f"magnetic point group: {group['num_operations']} in-plane operations; chi allowed along {allowed}")
+        if not report["intrinsic_forbidden_is_small"]:
+            self.report(
+                "warning: a symmetry-forbidden component of chi is not small "
+                f"({report['intrinsic_largest_forbidden_nm_per_ohm']:.3e} nm/Ohm): the Wannier model breaks the "
+                "magnetic symmetry (check the quality report: frozen-window match, PT-pair splitting)"
+            )
+        return None
+
+    def results(self):
+        results = self.ctx.susceptibility
+        wannierization = self.ctx.workchain_wannierization.outputs
+        magnetic = self.ctx.workchain_magnetic.outputs
+        for name in ("chi", "alpha", "summary"):
+            self.out(name, results[name])
+        self.out("tight_binding", wannierization.tight_binding)
+        self.out("quality_report", wannierization.quality_report)
+        self.out("band_structure", wannierization.nscf_bands)
+        if "interpolated_bands" in wannierization:
+            self.out("interpolated_bands", wannierization.interpolated_bands)
+        self.out("magnetic_structure", magnetic.structure)
+        self.out("magnetic_energies", magnetic.energies)
+        self.out("symmetry", self.ctx.symmetry)
+        largest = results["summary"]["largest_chi"]["magnitude_nm_per_ohm"]
+        self.report(f"chi and alpha computed; largest |chi| {largest:.3e} nm/Ohm")
+
+    def on_terminated(self):
+        super().on_terminated()
+        if not self.inputs.clean_workdir.value:
+            return
+        cleaned = []
+        for called in self.node.called_descendants:
+            if isinstance(called, orm.CalcJobNode) and "remote_folder" in called.outputs:
+                try:
+                    called.outputs.remote_folder._clean()
+                    cleaned.append(called.pk)
+                except OSError:
+                    pass
+        if cleaned:
+            self.report(f"cleaned remote folders of calculations: {' '.join(map(str, cleaned))}")

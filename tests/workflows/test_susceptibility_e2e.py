@@ -1,0 +1,104 @@
+"""``orbmag.susceptibility`` end to end with the real pw.x, pw2wannier90.x and wannier90.x on the demo Ni bilayer.
+
+See :mod:`aiida_orbmag.workflows.demo`: the ferromagnetic ground state keeps inversion, so every component of chi
+is forbidden. The chain is run once (about 6 minutes on 2 cores) and its outputs are checked by several tests.
+
+Known defect (issue 6 stays open): the Ni Wannier model is poor off the 6x6 grid (the 4s-like functions sit in the
+hollow sites and the free-electron-like s band needs longer hoppings; E(k) and E(-k) differ by up to 47 meV on the
+monolayer), so the computed forbidden chi is ~1e-2 nm/Ohm instead of ~0. The work chain reports it as a symmetry
+warning; ``test_forbidden_chi_vanishes`` is a strict xfail until the demo system or the Wannier grid is fixed.
+"""
+
+import time
+
+import numpy as np
+import pytest
+from aiida import orm
+from aiida.engine import run_get_node
+
+from aiida_orbmag.physics.units import KB_EV_PER_K
+from aiida_orbmag.workflows.demo import demo_inputs
+from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
+from tests.workflows.test_wannierization import qe_codes  # noqa: F401 - fixture
+
+#: chi of a symmetry-forbidden response, relative to the natural scale of chi in a metal of this size: the
+#: reference bilayer's chi (3.47e-3 (e^2/hbar) Angstrom = 8.45e-8 nm/Ohm) is what an allowed response looks like.
+FORBIDDEN_CHI_NM_PER_OHM = 1e-10
+
+
+@pytest.fixture(scope="module")
+def chain():
+    """The finished chain, run once for the module (the codes and profile are the session's)."""
+    return {}
+
+
+@pytest.fixture
+def finished(aiida_profile, qe_codes, chain):  # noqa: F811
+    if "node" not in chain:
+        start = time.perf_counter()
+        results, node = run_get_node(SusceptibilityWorkChain, **demo_inputs(qe_codes))
+        chain.update(results=results, node=node, elapsed=time.perf_counter() - start, codes=qe_codes)
+    return chain
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 6: the demo's Ni Wannier model breaks inversion off the grid")
+def test_forbidden_chi_vanishes(finished):
+    assert finished["node"].is_finished_ok
+    assert np.abs(finished["results"]["chi"].get_array("chi")).max() < FORBIDDEN_CHI_NM_PER_OHM
+
+
+@pytest.mark.slow
+def test_nickel_bilayer_susceptibility(finished):
+    results, node, elapsed, codes = finished["results"], finished["node"], finished["elapsed"], finished["codes"]
+    assert node.is_finished_ok, node.exit_message
+    for child in node.called_descendants:
+        if child.process_label != "PwCalculation":
+            print(f"{child.process_label:<36} {child.exit_status} {(child.mtime - child.ctime).total_seconds():7.1f} s")
+    print(f"total {elapsed:.1f} s")
+    assert all(child.is_finished_ok for child in node.called) and len(node.called) >= 4
+
+    energies = results["magnetic_energies"].get_dict()
+    rows = energies["candidates"]
+    assert energies["ground_state"] == min(rows, key=lambda name: rows[name]["energy_eV"]) == "ferromagnetic"
+
+    chi, alpha = results["chi"], results["alpha"]
+    assert chi.base.attributes.get("units")["chi"] == "nm/Ohm"
+    assert alpha.base.attributes.get("units")["alpha"] == "nA nm/K"
+    chi_values, alpha_values = chi.get_array("chi"), alpha.get_array("alpha")
+    assert chi_values.shape == (2, 241, 2) and np.isfinite(chi_values).all() and np.isfinite(alpha_values).all()
+
+    summary = results["summary"].get_dict()
+    symmetry = results["symmetry"].get_dict()
+    assert symmetry["allowed"]["intrinsic_allowed"] == {"x": False, "y": False}  # inversion forbids chi
+    assert summary["symmetry"]["known"] and summary["symmetry"]["intrinsic_allowed"] == {"x": False, "y": False}
+    print("largest |chi|", np.abs(chi_values).max(), "largest |alpha|", np.abs(alpha_values).max())
+    # the work chain says when a forbidden component is not small (it is not, see the module docstring)
+    warned = any("symmetry-forbidden component" in log.message for log in orm.Log.collection.get_logs_for(node))
+    assert warned == (not summary["symmetry"]["intrinsic_forbidden_is_small"])
+    # Mott identity: alpha at 300 K against the Mott integral of chi(T = 0) of the same model (an identity of the
+    # model, whatever its symmetry); a mu step of 0.39 k_B T leaves a quadrature error of a few per cent
+    mott = summary["mott_identity"]
+    print("Mott", mott)
+    assert mott["evaluated"] and mott["eta_step_over_kT"] == pytest.approx(0.01 / (KB_EV_PER_K * 300), rel=1e-6)
+    assert mott["relative_residual"] < 0.05
+
+    report = results["quality_report"].get_dict()
+    assert report["max_frozen_window_deviation_eV"] < 1e-3
+    assert report["magnetic_group_has_pt"] is False
+    model = results["tight_binding"]
+    assert model.num_wann == 24 and model.spinor
+
+    # provenance: from chi back to the input structure, the pseudopotentials and every code
+    structure = node.inputs.structure
+    for source, source_type in [(structure, orm.StructureData)] + [
+        (code, orm.InstalledCode) for code in codes.values()
+    ]:
+        query = orm.QueryBuilder()
+        query.append(source_type, filters={"uuid": source.uuid}, tag="source")
+        query.append(orm.ArrayData, with_ancestors="source", filters={"uuid": chi.uuid})
+        assert query.distinct().count() == 1, f"chi does not descend from {source}"
+    pseudos = node.inputs.wannierization.scf.pw.pseudos
+    query = orm.QueryBuilder().append(orm.Data, filters={"uuid": pseudos["Ni"].uuid}, tag="pseudo")
+    query.append(orm.ArrayData, with_ancestors="pseudo", filters={"uuid": chi.uuid})
+    assert query.count() >= 1

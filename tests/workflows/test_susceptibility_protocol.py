@@ -1,0 +1,106 @@
+"""Builder of ``orbmag.susceptibility`` from its protocols: snapshots per protocol, overrides, spin-axis helpers."""
+
+import pathlib
+import shutil
+
+import pytest
+from aiida import orm
+from aiida_pseudo.data.pseudo.upf import UpfData
+from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
+
+from aiida_orbmag.workflows.demo import nickel_bilayer
+from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain, moment_vector, spin_orientation
+from tests.workflows.test_wannierization_protocol import codes as codes_fixture
+
+PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
+codes = codes_fixture
+FILES = {"test/Ni/SR": "Ni.pbe-nd-rrkjus.UPF", "test/Ni/FR": "Ni.rel-pbe-nd-rrkjus.UPF"}
+
+
+@pytest.fixture
+def families(aiida_profile, tmp_path):
+    if not PSEUDO_DIR.is_dir():
+        pytest.skip("Debian's quantum-espresso-data is not installed")
+    result = {}
+    for label, filename in FILES.items():
+        existing = orm.QueryBuilder().append(CutoffsPseudoPotentialFamily, filters={"label": label}).first()
+        if existing:
+            result[label] = existing[0]
+            continue
+        folder = tmp_path / label.replace("/", "_")
+        folder.mkdir()
+        shutil.copy(PSEUDO_DIR / filename, folder / "Ni.upf")
+        family = CutoffsPseudoPotentialFamily.create_from_folder(folder, label, pseudo_type=UpfData)
+        family.set_cutoffs({"Ni": {"cutoff_wfc": 30.0, "cutoff_rho": 240.0}}, stringency="normal", unit="Ry")
+        result[label] = family
+    return result
+
+
+def _builder(codes, protocol, **kwargs):
+    return SusceptibilityWorkChain.get_builder_from_protocol(
+        codes,
+        nickel_bilayer(),
+        protocol=protocol,
+        pseudo_family="test/Ni/FR",
+        collinear_pseudo_family="test/Ni/SR",
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    ("protocol", "kmesh", "num_mu", "temperatures"),
+    [
+        ("fast", [48, 48], 101, [0.0, 100.0, 300.0]),
+        ("balanced", [120, 120], 201, [0.0, 10.0, 100.0, 300.0]),
+        ("stringent", [300, 300], 801, [0.0, 10.0, 100.0, 300.0]),
+    ],
+)
+def test_protocol_snapshot(codes, families, protocol, kmesh, num_mu, temperatures):
+    builder = _builder(codes, protocol)
+    parameters = builder.susceptibility_parameters.get_dict()
+    assert parameters == {
+        "chemical_potential_range": [-1.0, 1.0, num_mu],
+        "relative_to_fermi_energy": True,
+        "temperatures": temperatures,
+        "kmesh": kmesh,
+    }
+    assert builder.spin_axis.get_list() == [0.0, 0.0] and "relax" not in builder._inputs(prune=True)
+    # collinear candidates with the scalar-relativistic family, spin-orbit Wannierisation with the fully relativistic
+    collinear = builder.magnetic.scf.pw
+    assert collinear.parameters["SYSTEM"]["nspin"] == 2 and "lspinorb" not in collinear.parameters["SYSTEM"]
+    assert collinear.pseudos["Ni"].uuid == families["test/Ni/SR"].get_pseudo("Ni").uuid
+    assert builder.magnetic.moment.value == 3.0 and builder.magnetic.degeneracy_tolerance.value == 1e-3
+    soc = builder.wannierization.scf.pw
+    assert (
+        soc.parameters["SYSTEM"]["lspinorb"] and soc.pseudos["Ni"].uuid == families["test/Ni/FR"].get_pseudo("Ni").uuid
+    )
+    assert "structure" not in builder.wannierization and "magnetic_moments" not in builder.wannierization
+
+
+def test_overrides_reach_every_step(codes, families):
+    builder = _builder(
+        codes,
+        "fast",
+        overrides={
+            "spin_axis": [90.0, 0.0],
+            "susceptibility_parameters": {"kmesh": [24, 24]},
+            "magnetic": {"moment": 1.0},
+            "wannierization": {"frozen_margin": 0.5},
+        },
+        run_relax=True,
+    )
+    assert builder.spin_axis.get_list() == [90.0, 0.0]
+    assert builder.susceptibility_parameters["kmesh"] == [24, 24]
+    assert builder.susceptibility_parameters["temperatures"] == [0.0, 100.0, 300.0]
+    assert builder.magnetic.moment.value == 1.0 and builder.wannierization.frozen_margin.value == 0.5
+    assert builder.relax.base_relax.pw.parameters["CELL"]["cell_dofree"] == "2Dxy"
+    assert builder.relax.base_relax.pw.pseudos["Ni"].uuid == families["test/Ni/SR"].get_pseudo("Ni").uuid
+
+
+def test_spin_orientation_follows_the_axis_and_the_sign():
+    assert spin_orientation(3.0, [0.0, 0.0]) == (3.0, 0.0, 0.0)
+    assert spin_orientation(-3.0, [0.0, 0.0]) == (3.0, 180.0, 180.0)
+    assert spin_orientation(-2.0, [90.0, 30.0]) == (2.0, 90.0, 210.0)
+    assert moment_vector(-2.0, [90.0, 0.0]) == pytest.approx([-2.0, 0.0, 0.0], abs=1e-12)
+    size, theta, phi = spin_orientation(-2.0, [60.0, 45.0])
+    assert moment_vector(size, [theta, phi]) == pytest.approx(moment_vector(-2.0, [60.0, 45.0]), abs=1e-12)
