@@ -96,8 +96,8 @@ def demo_inputs(codes: dict, mpiprocs: int = 2) -> dict:
         },
         "susceptibility_parameters": orm.Dict(
             {
-                # mu +- 30 k_B T at 300 K must fit inside the grid for the Mott check; step 10 meV = 0.39 k_B T
-                "chemical_potential_range": [-1.2, 1.2, 241],
+                # mu +- 30 k_B T at 300 K must fit inside the grid for the Mott check; step 5 meV = 0.19 k_B T
+                "chemical_potential_range": [-1.2, 1.2, 481],
                 "relative_to_fermi_energy": True,
                 "temperatures": [0.0, 300.0],
                 "kmesh": [24, 24],

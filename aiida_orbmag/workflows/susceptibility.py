@@ -23,6 +23,7 @@ from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
 from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.data import TightBindingData
+from aiida_orbmag.workflows.cleaning import clean_remote_folders
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 
@@ -242,15 +243,4 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
 
     def on_terminated(self):
         super().on_terminated()
-        if not self.inputs.clean_workdir.value:
-            return
-        cleaned = []
-        for called in self.node.called_descendants:
-            if isinstance(called, orm.CalcJobNode) and "remote_folder" in called.outputs:
-                try:
-                    called.outputs.remote_folder._clean()
-                    cleaned.append(called.pk)
-                except OSError:
-                    pass
-        if cleaned:
-            self.report(f"cleaned remote folders of calculations: {' '.join(map(str, cleaned))}")
+        clean_remote_folders(self)

@@ -27,6 +27,7 @@ from aiida_orbmag.calcfunctions.wannier_quality import wannier_quality_report
 from aiida_orbmag.calculations.wannier90 import Wannier90Calculation, mp_grid_of, uniform_kpoint_list
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.physics.disentanglement import choose_windows
+from aiida_orbmag.workflows.cleaning import clean_remote_folders
 from aiida_orbmag.workflows.projections import ProjectionChoice, choose_projections
 from aiida_orbmag.workflows.wannier90_base import Wannier90BaseWorkChain
 
@@ -416,15 +417,4 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
 
     def on_terminated(self):
         super().on_terminated()
-        if not self.inputs.clean_workdir.value:
-            return
-        cleaned = []
-        for called in self.node.called_descendants:
-            if isinstance(called, orm.CalcJobNode):
-                try:
-                    called.outputs.remote_folder._clean()
-                    cleaned.append(called.pk)
-                except (OSError, KeyError):
-                    pass
-        if cleaned:
-            self.report(f"cleaned remote folders of calculations: {' '.join(map(str, cleaned))}")
+        clean_remote_folders(self)
