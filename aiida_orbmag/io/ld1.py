@@ -29,6 +29,8 @@ from __future__ import annotations
 import html
 import re
 
+from aiida_orbmag.io.upf import tag_attributes
+
 RELATIVISTIC = {"full": 2, "scalar": 1}
 #: Tolerance of |ΔE_AE - ΔE_PS| (Ry). pslibrary's own tests reach ~0.1 mRy; 2 mRy (27 meV) is a transferability
 #: error small against the eV-scale excitations tested, and large against ld1.x's numerical noise (~1e-6 Ry).
@@ -289,7 +291,7 @@ def upf_header(upf_text: str) -> dict[str, str]:
     match = re.search(r"<PP_HEADER\b(.*?)/?>", upf_text, flags=re.DOTALL)
     if match is None:
         raise ValueError("No <PP_HEADER> in the text: it is not a UPF v2 file.")
-    return {key: value.strip() for key, value in re.findall(r'(\w+)\s*=\s*"([^"]*)"', match.group(1))}
+    return tag_attributes(match.group(1))
 
 
 def suggested_cutoffs(upf_text: str) -> tuple[float, float]:

@@ -66,7 +66,7 @@ def orbitals(upf_text: str) -> list[AtomicOrbital]:
 def _orbitals_v2(text: str) -> list[AtomicOrbital]:
     result = []
     for attributes in re.findall(r"<PP_CHI\.\d+([^>]*)>", text):
-        values = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', attributes))
+        values = tag_attributes(attributes)
         label = values.get("label", "").strip().upper()
         energy = values.get("pseudo_energy")
         result.append(
@@ -79,6 +79,11 @@ def _orbitals_v2(text: str) -> list[AtomicOrbital]:
             )
         )
     return result
+
+
+def tag_attributes(text: str) -> dict[str, str]:
+    """``name="value"`` pairs of a UPF v2 tag's attribute text, values stripped (``element=" I"`` -> ``"I"``)."""
+    return {key: value.strip() for key, value in re.findall(r'(\w+)\s*=\s*"([^"]*)"', text)}
 
 
 def _orbitals_v1(text: str) -> list[AtomicOrbital]:
