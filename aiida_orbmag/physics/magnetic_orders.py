@@ -98,3 +98,11 @@ def candidate_orders(cell, positions, symbols, magnetic_elements=MAGNETIC_ELEMEN
     if signs:
         orders["neel"] = [signs.get(i, 0) for i in range(len(symbols))]
     return orders
+
+
+def moment_vector(moment: float, spin_axis) -> list[float]:
+    """Cartesian moment (mu_B) of size ``moment`` (signed) along ``spin_axis`` = (theta, phi) in degrees, theta from z
+    (Quantum ESPRESSO's angle1, angle2)."""
+    theta, phi = np.radians(np.asarray(spin_axis, dtype=float))
+    direction = np.array([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)])
+    return [float(v) for v in moment * direction]

@@ -13,6 +13,8 @@ from aiida_quantumespresso.common.types import SpinType
 from aiida_quantumespresso.workflows.protocols.utils import recursive_merge
 from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
 
+from aiida_orbmag.physics.magnetic_orders import moment_vector
+
 #: The fully relativistic family that ``aiida-orbmag pseudos install`` makes (SSSP has no spin-orbit files).
 DEFAULT_PSEUDO_FAMILY = "orbmag/pslibrary-1.0.0/PBE/FR"
 
@@ -27,9 +29,7 @@ def moment_vectors(moments: dict) -> dict:
             continue
         if len(moment) != 3:
             raise ValueError(f"The moment of kind {kind} must be a number or (m, angle1, angle2) in degrees.")
-        size, theta, phi = float(moment[0]), np.radians(moment[1]), np.radians(moment[2])
-        vectors[kind] = size * np.array([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)])
-        vectors[kind] = [float(v) for v in vectors[kind]]
+        vectors[kind] = moment_vector(float(moment[0]), moment[1:])
     return vectors
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pathlib
 
-import numpy as np
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, if_
@@ -23,6 +22,7 @@ from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
 from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.data import TightBindingData
+from aiida_orbmag.physics.magnetic_orders import moment_vector
 from aiida_orbmag.workflows.cleaning import clean_remote_folders
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
@@ -35,13 +35,6 @@ def spin_orientation(moment: float, spin_axis) -> tuple[float, float, float]:
     if moment >= 0:
         return abs(moment), theta, phi
     return abs(moment), 180.0 - theta, (phi + 180.0) % 360.0
-
-
-def moment_vector(moment: float, spin_axis) -> list[float]:
-    """Cartesian moment (mu_B) of a collinear moment ``moment`` along ``spin_axis`` = (theta, phi) in degrees."""
-    theta, phi = np.radians(np.asarray(spin_axis, dtype=float))
-    direction = np.array([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)])
-    return [float(v) for v in moment * direction]
 
 
 def validate_spin_axis(node, _):

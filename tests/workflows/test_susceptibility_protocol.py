@@ -8,8 +8,9 @@ from aiida import orm
 from aiida_pseudo.data.pseudo.upf import UpfData
 from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
 
+from aiida_orbmag.physics.magnetic_orders import moment_vector
 from aiida_orbmag.workflows.demo import nickel_bilayer
-from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain, moment_vector, spin_orientation
+from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain, spin_orientation
 from tests.workflows.test_wannierization_protocol import codes as codes_fixture
 
 PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
