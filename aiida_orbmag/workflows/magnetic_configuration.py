@@ -34,6 +34,13 @@ def validate_candidates(node, _):
     return None
 
 
+def pseudos_for_kinds(pseudos: dict, structure: orm.StructureData) -> dict:
+    """kind -> pseudopotential for ``structure``, whose kinds may split an element (Cr -> Cr0, Cr1), from
+    ``pseudos`` given per kind of the unsplit structure: each kind takes the pseudopotential of its element."""
+    by_element = {pseudo.element: pseudo for pseudo in pseudos.values()}
+    return {kind.name: by_element[kind.symbol] for kind in structure.kinds}
+
+
 def _order_kept(expected_net: float, expected_size: float, total: float, absolute: float) -> bool:
     compensated = abs(expected_net) < 1e-6 * max(expected_size, 1e-12)
     fraction = abs(total) / absolute if absolute > 1e-8 else 0.0
@@ -150,8 +157,7 @@ class MagneticConfigurationWorkChain(WorkChain):
         structure = configuration["structure"]
         kind_moments = configuration["magnetic_moments"].get_dict()
         inputs = AttributeDict(self.exposed_inputs(PwBaseWorkChain, namespace="scf"))
-        by_element = {self.inputs.structure.get_kind(k).symbol: p for k, p in inputs.pw.pseudos.items()}
-        inputs.pw.pseudos = {kind.name: by_element[kind.symbol] for kind in structure.kinds}
+        inputs.pw.pseudos = pseudos_for_kinds(inputs.pw.pseudos, structure)
         parameters = inputs.pw.parameters.get_dict()
         system = parameters.setdefault("SYSTEM", {})
         for key in ("noncolin", "lspinorb", "angle1", "angle2", "starting_magnetization"):

@@ -24,7 +24,7 @@ from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.physics.magnetic_orders import moment_vector
 from aiida_orbmag.workflows.cleaning import clean_remote_folders
-from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain
+from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain, pseudos_for_kinds
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 
 
@@ -158,8 +158,7 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         """``namespace`` (a PwBaseWorkChain's inputs) for the ground state's kinds, moments along ``spin_axis``."""
         namespace = dict(namespace)
         pw = namespace["pw"] = dict(namespace["pw"])
-        by_element = {pseudo.element: pseudo for pseudo in pw["pseudos"].values()}
-        pw["pseudos"] = {kind.name: by_element[kind.symbol] for kind in structure.kinds}
+        pw["pseudos"] = pseudos_for_kinds(pw["pseudos"], structure)
         parameters = pw["parameters"].get_dict()
         system = parameters.setdefault("SYSTEM", {})
         system.update({"noncolin": True, "lspinorb": True})
