@@ -23,7 +23,7 @@ from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.physics.magnetic_orders import moment_vector
-from aiida_orbmag.workflows.cleaning import clean_remote_folders
+from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain, pseudos_for_kinds
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 
@@ -132,11 +132,10 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_relax=running)
 
     def inspect_relax(self):
-        workchain = self.ctx.workchain_relax
-        if not workchain.is_finished_ok:
-            self.report(f"PwRelaxWorkChain<{workchain.pk}> failed with exit status {workchain.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_RELAX
-        self.ctx.current_structure = workchain.outputs.output_structure
+        failure = failed_child(self, "workchain_relax", "relax", self.exit_codes.ERROR_SUB_PROCESS_FAILED_RELAX)
+        if failure is not None:
+            return failure
+        self.ctx.current_structure = self.ctx.workchain_relax.outputs.output_structure
         return None
 
     def run_magnetic(self):
@@ -148,11 +147,8 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_magnetic=running)
 
     def inspect_magnetic(self):
-        workchain = self.ctx.workchain_magnetic
-        if not workchain.is_finished_ok:
-            self.report(f"MagneticConfigurationWorkChain<{workchain.pk}> failed: {workchain.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_MAGNETIC
-        return None
+        exit_code = self.exit_codes.ERROR_SUB_PROCESS_FAILED_MAGNETIC
+        return failed_child(self, "workchain_magnetic", "magnetic configuration", exit_code)
 
     def _spin_orbit_pw(self, namespace: dict, structure: orm.StructureData, moments: dict) -> dict:
         """``namespace`` (a PwBaseWorkChain's inputs) for the ground state's kinds, moments along ``spin_axis``."""
@@ -188,11 +184,8 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_wannierization=running)
 
     def inspect_wannierization(self):
-        workchain = self.ctx.workchain_wannierization
-        if not workchain.is_finished_ok:
-            self.report(f"WannierizationWorkChain<{workchain.pk}> failed: {workchain.exit_status}")
-            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIERIZATION
-        return None
+        exit_code = self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIERIZATION
+        return failed_child(self, "workchain_wannierization", "wannierization", exit_code)
 
     def run_susceptibility(self):
         wannierization = self.ctx.workchain_wannierization

@@ -27,7 +27,7 @@ from aiida_orbmag.calcfunctions.wannier_quality import wannier_quality_report
 from aiida_orbmag.calculations.wannier90 import Wannier90Calculation, mp_grid_of, uniform_kpoint_list
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.physics.disentanglement import choose_windows
-from aiida_orbmag.workflows.cleaning import clean_remote_folders
+from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
 from aiida_orbmag.workflows.projections import ProjectionChoice, choose_projections
 from aiida_orbmag.workflows.wannier90_base import Wannier90BaseWorkChain
 
@@ -231,16 +231,8 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         self.report(f"launching PwBaseWorkChain<{running.pk}> (scf)")
         return ToContext(workchain_scf=running)
 
-    def _failed(self, key: str, step: str, exit_code):
-        """``exit_code`` (reported) if the child in ``self.ctx[key]`` did not finish ok, else None."""
-        child = self.ctx[key]
-        if child.is_finished_ok:
-            return None
-        self.report(f"{step} {child.process_label}<{child.pk}> failed with exit status {child.exit_status}")
-        return exit_code
-
     def inspect_scf(self):
-        failure = self._failed("workchain_scf", "scf", self.exit_codes.ERROR_SUB_PROCESS_FAILED_SCF)
+        failure = failed_child(self, "workchain_scf", "scf", self.exit_codes.ERROR_SUB_PROCESS_FAILED_SCF)
         if failure is not None:
             return failure
         workchain = self.ctx.workchain_scf
@@ -271,7 +263,7 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_nscf=running)
 
     def inspect_nscf(self):
-        failure = self._failed("workchain_nscf", "nscf", self.exit_codes.ERROR_SUB_PROCESS_FAILED_NSCF)
+        failure = failed_child(self, "workchain_nscf", "nscf", self.exit_codes.ERROR_SUB_PROCESS_FAILED_NSCF)
         if failure is not None:
             return failure
         workchain = self.ctx.workchain_nscf
@@ -324,7 +316,8 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(calculation_pp=running)
 
     def inspect_wannier90_pp(self):
-        return self._failed("calculation_pp", "wannier90 -pp", self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90_PP)
+        exit_code = self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90_PP
+        return failed_child(self, "calculation_pp", "wannier90 -pp", exit_code)
 
     def run_pw2wannier90(self):
         inputs = AttributeDict(self.exposed_inputs(Pw2wannier90Calculation, namespace="pw2wannier90"))
@@ -342,7 +335,7 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
 
     def inspect_pw2wannier90(self):
         exit_code = self.exit_codes.ERROR_SUB_PROCESS_FAILED_PW2WANNIER90
-        return self._failed("calculation_pw2wannier90", "pw2wannier90", exit_code)
+        return failed_child(self, "calculation_pw2wannier90", "pw2wannier90", exit_code)
 
     def run_wannier90(self):
         inputs = AttributeDict(self.exposed_inputs(Wannier90BaseWorkChain, namespace="wannier90"))
@@ -355,7 +348,8 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_wannier90=running)
 
     def inspect_wannier90(self):
-        return self._failed("workchain_wannier90", "wannier90", self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90)
+        exit_code = self.exit_codes.ERROR_SUB_PROCESS_FAILED_WANNIER90
+        return failed_child(self, "workchain_wannier90", "wannier90", exit_code)
 
     def should_check_interpolation(self):
         return self.inputs.check_interpolation.value
@@ -380,7 +374,7 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return ToContext(workchain_bands=running)
 
     def inspect_bands(self):
-        return self._failed("workchain_bands", "bands", self.exit_codes.ERROR_SUB_PROCESS_FAILED_BANDS)
+        return failed_child(self, "workchain_bands", "bands", self.exit_codes.ERROR_SUB_PROCESS_FAILED_BANDS)
 
     def results(self):
         windows = self.ctx.windows

@@ -1,8 +1,17 @@
-"""Cleaning the remote folders of a finished work chain's calculations (``clean_workdir``)."""
+"""Steps the work chains share: inspecting a finished child, cleaning remote folders (``clean_workdir``)."""
 
 from __future__ import annotations
 
 from aiida import orm
+
+
+def failed_child(process, key: str, step: str, exit_code):
+    """``exit_code`` (reported) if the child in ``process.ctx[key]`` did not finish ok, else None."""
+    child = process.ctx[key]
+    if child.is_finished_ok:
+        return None
+    process.report(f"{step} {child.process_label}<{child.pk}> failed with exit status {child.exit_status}")
+    return exit_code
 
 
 def clean_remote_folders(process) -> None:

@@ -5,7 +5,7 @@ import types
 from aiida import orm
 from aiida.common import LinkType
 
-from aiida_orbmag.workflows.cleaning import clean_remote_folders
+from aiida_orbmag.workflows.common import clean_remote_folders
 
 
 def _stub(clean, calculation):

@@ -1,0 +1,53 @@
+"""``orbmag.susceptibility`` inspect steps on planted failed children: each maps to its own exit code."""
+
+import pytest
+from aiida import orm
+from aiida.engine.utils import instantiate_process
+from aiida.manage import get_manager
+
+from aiida_orbmag.workflows.demo import PSEUDO_DIR, demo_inputs
+from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
+from tests.workflows.test_wannierization_steps import _child
+
+EXIT_CODES = SusceptibilityWorkChain.exit_codes
+
+
+@pytest.fixture
+def process(aiida_profile, aiida_localhost):
+    if not PSEUDO_DIR.is_dir():
+        pytest.skip("Debian's quantum-espresso-data is not installed")
+    codes = {
+        name: orm.InstalledCode(
+            label=f"{name}-susceptibility-steps",
+            computer=aiida_localhost,
+            filepath_executable="/bin/true",
+            default_calc_job_plugin=plugin,
+        ).store()
+        for name, plugin in (
+            ("pw", "quantumespresso.pw"),
+            ("pw2wannier90", "quantumespresso.pw2wannier90"),
+            ("wannier90", "orbmag.wannier90"),
+        )
+    }
+    process = instantiate_process(get_manager().get_runner(), SusceptibilityWorkChain, **demo_inputs(codes))
+    process.setup()
+    return process
+
+
+@pytest.mark.parametrize(
+    ("step", "key", "exit_code"),
+    [
+        ("inspect_relax", "workchain_relax", "ERROR_SUB_PROCESS_FAILED_RELAX"),
+        ("inspect_magnetic", "workchain_magnetic", "ERROR_SUB_PROCESS_FAILED_MAGNETIC"),
+        ("inspect_wannierization", "workchain_wannierization", "ERROR_SUB_PROCESS_FAILED_WANNIERIZATION"),
+    ],
+)
+def test_failed_child_maps_to_its_exit_code(process, step, key, exit_code):
+    process.ctx[key] = _child(exit_status=401)
+    assert getattr(process, step)() == getattr(EXIT_CODES, exit_code)
+
+
+def test_finished_children_pass(process):
+    process.ctx.workchain_magnetic = _child()
+    process.ctx.workchain_wannierization = _child()
+    assert process.inspect_magnetic() is None and process.inspect_wannierization() is None
