@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pathlib
 
+import numpy as np
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, if_
@@ -239,6 +240,15 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         self.ctx.current_folder = workchain.outputs.remote_folder
         return None
 
+    def _grid_kpoints(self, shift=(0.0, 0.0, 0.0)) -> orm.KpointsData:
+        """The full Wannier grid (``kpoints``) as an explicit, equally weighted list in its own order, shifted by
+        ``shift`` (fractional)."""
+        grid = uniform_kpoint_list(self.inputs.kpoints) + np.asarray(shift, dtype=float)
+        kpoints = orm.KpointsData()
+        kpoints.set_cell_from_structure(self.inputs.structure)
+        kpoints.set_kpoints(grid, weights=[1.0 / len(grid)] * len(grid))
+        return kpoints
+
     def run_nscf(self):
         inputs = AttributeDict(self.exposed_inputs(PwBaseWorkChain, namespace="nscf"))
         inputs.pw.structure = self.inputs.structure
@@ -252,11 +262,8 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         system.setdefault("nbnd", max(choice.num_excluded + choice.num_wann, choice.num_electrons) + extra)
         parameters.setdefault("ELECTRONS", {})["diago_full_acc"] = True
         inputs.pw.parameters = orm.Dict(parameters)
-        kpoints = orm.KpointsData()
-        kpoints.set_cell_from_structure(self.inputs.structure)
-        grid = uniform_kpoint_list(self.inputs.kpoints)
-        kpoints.set_kpoints(grid, weights=[1.0 / len(grid)] * len(grid))
-        inputs.kpoints = kpoints
+        inputs.kpoints = self._grid_kpoints()
+        grid = inputs.kpoints.get_kpoints()
         inputs.metadata.call_link_label = "nscf"
         running = self.submit(PwBaseWorkChain, **prepare_process_inputs(PwBaseWorkChain, inputs))
         self.report(f"launching PwBaseWorkChain<{running.pk}> (nscf, {len(grid)} k-points, nbnd {system['nbnd']})")
@@ -364,10 +371,7 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         inputs.pw.parameters = orm.Dict(parameters)
         mesh = mp_grid_of(uniform_kpoint_list(self.inputs.kpoints))
         shift = [0.5 / n if n > 1 else 0.0 for n in mesh]
-        kpoints = orm.KpointsData()
-        kpoints.set_cell_from_structure(self.inputs.structure)
-        kpoints.set_kpoints(uniform_kpoint_list(self.inputs.kpoints) + shift)
-        inputs.kpoints = kpoints
+        inputs.kpoints = self._grid_kpoints(shift)
         inputs.metadata.call_link_label = "bands"
         running = self.submit(PwBaseWorkChain, **prepare_process_inputs(PwBaseWorkChain, inputs))
         self.report(f"launching PwBaseWorkChain<{running.pk}> (bands on the grid shifted by {shift})")

@@ -1,40 +1,20 @@
 """Builder of ``orbmag.susceptibility`` from its protocols: snapshots per protocol, overrides, spin-axis helpers."""
 
-import pathlib
-import shutil
-
 import pytest
-from aiida import orm
-from aiida_pseudo.data.pseudo.upf import UpfData
-from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
 
 from aiida_orbmag.physics.magnetic_orders import moment_vector
 from aiida_orbmag.workflows.demo import nickel_bilayer
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain, spin_orientation
-from tests.workflows.test_wannierization_protocol import codes as codes_fixture
-
-PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
-codes = codes_fixture
-FILES = {"test/Ni/SR": "Ni.pbe-nd-rrkjus.UPF", "test/Ni/FR": "Ni.rel-pbe-nd-rrkjus.UPF"}
 
 
 @pytest.fixture
-def families(aiida_profile, tmp_path):
-    if not PSEUDO_DIR.is_dir():
-        pytest.skip("Debian's quantum-espresso-data is not installed")
-    result = {}
-    for label, filename in FILES.items():
-        existing = orm.QueryBuilder().append(CutoffsPseudoPotentialFamily, filters={"label": label}).first()
-        if existing:
-            result[label] = existing[0]
-            continue
-        folder = tmp_path / label.replace("/", "_")
-        folder.mkdir()
-        shutil.copy(PSEUDO_DIR / filename, folder / "Ni.upf")
-        family = CutoffsPseudoPotentialFamily.create_from_folder(folder, label, pseudo_type=UpfData)
-        family.set_cutoffs({"Ni": {"cutoff_wfc": 30.0, "cutoff_rho": 240.0}}, stringency="normal", unit="Ry")
-        result[label] = family
-    return result
+def codes(fake_codes):
+    return fake_codes
+
+
+@pytest.fixture
+def families(ni_families):
+    return ni_families
 
 
 def _builder(codes, protocol, **kwargs):

@@ -1,7 +1,6 @@
 """``orbmag.susceptibility`` inspect steps on planted failed children: each maps to its own exit code."""
 
 import pytest
-from aiida import orm
 from aiida.engine.utils import instantiate_process
 from aiida.manage import get_manager
 
@@ -13,22 +12,10 @@ EXIT_CODES = SusceptibilityWorkChain.exit_codes
 
 
 @pytest.fixture
-def process(aiida_profile, aiida_localhost):
+def process(fake_codes):
     if not PSEUDO_DIR.is_dir():
         pytest.skip("Debian's quantum-espresso-data is not installed")
-    codes = {
-        name: orm.InstalledCode(
-            label=f"{name}-susceptibility-steps",
-            computer=aiida_localhost,
-            filepath_executable="/bin/true",
-            default_calc_job_plugin=plugin,
-        ).store()
-        for name, plugin in (
-            ("pw", "quantumespresso.pw"),
-            ("pw2wannier90", "quantumespresso.pw2wannier90"),
-            ("wannier90", "orbmag.wannier90"),
-        )
-    }
+    codes = fake_codes
     process = instantiate_process(get_manager().get_runner(), SusceptibilityWorkChain, **demo_inputs(codes))
     process.setup()
     return process

@@ -15,6 +15,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 
+from aiida_orbmag.workflows.demo import pw_parameters
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 from tests.conftest import executable
 
@@ -52,23 +53,10 @@ def nickel_monolayer() -> orm.StructureData:
 
 
 def pw_inputs(code, pseudo, calculation, mpiprocs=2):
-    parameters = {
-        "CONTROL": {"calculation": calculation},
-        "SYSTEM": {
-            "ecutwfc": 25.0,
-            "ecutrho": 200.0,
-            "occupations": "smearing",
-            "smearing": "cold",
-            "degauss": 0.02,
-            "noncolin": True,
-            "lspinorb": True,
-            "starting_magnetization": {"Ni": 0.5},
-            "angle1": {"Ni": 0.0},
-            "angle2": {"Ni": 0.0},
-            "assume_isolated": "2D",
-        },
-        "ELECTRONS": {"conv_thr": 1e-8, "mixing_beta": 0.3},
-    }
+    """The demo's Ni settings (:func:`aiida_orbmag.workflows.demo.pw_parameters`) with spin-orbit coupling and a
+    starting moment along z."""
+    parameters = pw_parameters(calculation, spin_orbit=True)
+    parameters["SYSTEM"].update({"starting_magnetization": {"Ni": 0.5}, "angle1": {"Ni": 0.0}, "angle2": {"Ni": 0.0}})
     options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": mpiprocs}, "max_wallclock_seconds": 1800}
     return {
         "pw": {

@@ -1,47 +1,22 @@
 """Builder of ``orbmag.wannierization`` from its protocols (snapshots of what each protocol sets; no executable)."""
 
-import pathlib
-import shutil
-
 import pytest
-from aiida import orm
-from aiida_pseudo.data.pseudo.upf import UpfData
-from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
 
 from aiida_orbmag.workflows.protocol_inputs import moment_vectors
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 from tests.workflows.test_wannierization import nickel_monolayer
 
-PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.rel-pbe-nd-rrkjus.UPF")
 FAMILY = "test/Ni/FR"
 
 
 @pytest.fixture
-def codes(aiida_profile, aiida_localhost):
-    def code(label, plugin):
-        return orm.InstalledCode(
-            label=label, computer=aiida_localhost, filepath_executable="/bin/true", default_calc_job_plugin=plugin
-        ).store()
-
-    return {
-        "pw": code("pw-protocol", "quantumespresso.pw"),
-        "pw2wannier90": code("pw2w-protocol", "quantumespresso.pw2wannier90"),
-        "wannier90": code("w90-protocol", "orbmag.wannier90"),
-    }
+def codes(fake_codes):
+    return fake_codes
 
 
 @pytest.fixture
-def family(aiida_profile, tmp_path):
-    if not PSEUDO.is_file():
-        pytest.skip("Debian's quantum-espresso-data is not installed")
-    try:
-        return CutoffsPseudoPotentialFamily.collection.get(label=FAMILY)
-    except Exception:  # noqa: BLE001 - not created yet in this profile
-        pass
-    shutil.copy(PSEUDO, tmp_path / "Ni.upf")
-    created = CutoffsPseudoPotentialFamily.create_from_folder(tmp_path, FAMILY, pseudo_type=UpfData)
-    created.set_cutoffs({"Ni": {"cutoff_wfc": 30.0, "cutoff_rho": 240.0}}, stringency="normal", unit="Ry")
-    return created
+def family(ni_families):
+    return ni_families[FAMILY]
 
 
 @pytest.mark.parametrize(
