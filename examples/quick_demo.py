@@ -1,13 +1,15 @@
 """The whole chain on a tiny system in minutes: ``orbmag.susceptibility`` on a Ni(111) bilayer.
 
-    aiida-orbmag codes setup && verdi run examples/quick_demo.py
+    bash examples/setup_embedded.sh && verdi run examples/quick_demo.py
 
 Magnetic candidates (collinear SCFs: ferromagnet, interlayer antiferromagnet), the spin-orbit Wannier model of the
-ground state, its magnetic point group, then chi(mu) and alpha(mu, T). See ``aiida_orbmag.workflows.demo`` for the
-system and its settings (Debian's Ni pseudopotentials; nothing to download). About 6 minutes on 2 cores.
+ground state, its magnetic point group, then chi(mu) and alpha(mu, T) with the Mott check. See
+``aiida_orbmag.workflows.demo`` for the system and its settings (Debian's Ni pseudopotentials; nothing to download).
+About 6 minutes on 2 cores.
 
-The bilayer is centrosymmetric, so chi is symmetry-forbidden; the demo's Wannier model breaks that symmetry off the
-6x6 grid and the work chain says so in its report (a known limitation of this tiny system, see the README).
+The bilayer is centrosymmetric and ferromagnetic, so inversion forbids chi altogether: the number to look at is the
+forbidden fraction, |chi| over what symmetry-related k-points must cancel (round-off for an exactly symmetric model,
+order 1 without the symmetry). A non-zero chi needs broken inversion: ``examples/cri3_bilayer.py``.
 """
 
 import numpy as np
@@ -32,8 +34,13 @@ if node.is_finished_ok:
     )
     chi = results["chi"]
     summary = results["summary"].get_dict()
+    symmetry = summary["symmetry"]
     print(
-        f"chi allowed along {summary['symmetry']['intrinsic_allowed']}; largest |chi| "
-        f"{np.abs(chi.get_array('chi')).max():.3e} nm/Ohm"
+        f"chi allowed along {symmetry['intrinsic_allowed']}; largest |chi| "
+        f"{np.abs(chi.get_array('chi')).max():.3e} nm/Ohm, "
+        f"forbidden fraction {symmetry['intrinsic_forbidden_fraction']:.1e}"
     )
+    mott = summary["mott_identity"]
+    if mott["evaluated"]:
+        print(f"Mott identity (alpha at T > 0 against chi at T = 0): relative residual {mott['relative_residual']:.1e}")
     print(f"provenance: verdi node graph generate {chi.pk}")

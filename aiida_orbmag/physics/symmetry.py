@@ -135,3 +135,21 @@ def operations_from_spglib(rotations, time_reversals, lattice) -> list[PointOper
             continue  # mixes z with the plane: not an operation of a 2D layer in the xy plane
         result.append(PointOperation(cartesian[:2, :2], bool(reversed_), ""))
     return result
+
+
+def uncancelled_scale(lambda_values, num_kpoints: int, cell_area: float) -> np.ndarray:
+    """What chi would be if no k-point's contribution cancelled another's, (e²/hbar) Å, (2,):
+
+        S_i = (1 / N_k A_cell) sum_k |Lambda_i(k)|,      Lambda_i(k) = sum_n f0(e_n) Lambda_i^n(k) (Xiao et al. Eq. 8),
+
+    from a k-resolved map on the uniform grid (``lambda_values`` (N_k, 2) in (e/hbar) Å³, ``cell_area`` in Å²). A
+    symmetry-forbidden chi_i is zero because contributions at symmetry-related k-points cancel; |chi_i| / S_i measures
+    how completely they cancel (round-off for an exactly symmetric model, order 1 for a model without the symmetry),
+    independently of how large chi happens to be in this material.
+    """
+    values = np.asarray(lambda_values, dtype=float)
+    if values.ndim != 2 or values.shape[1] != 2 or len(values) != num_kpoints:
+        raise ValueError(f"Expected the map's (N_k, 2) values with N_k = {num_kpoints}, got shape {values.shape}.")
+    if not cell_area > 0:
+        raise ValueError(f"The cell area must be positive (Å²), got {cell_area}.")
+    return np.abs(values).sum(axis=0) / (num_kpoints * cell_area)

@@ -201,11 +201,13 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         report = results["summary"]["symmetry"]
         allowed = report["intrinsic_allowed"]
         self.report(f"magnetic point group: {group['num_operations']} in-plane operations; chi allowed along {allowed}")
-        if not report["intrinsic_forbidden_is_small"]:
+        if not report.get("intrinsic_forbidden_is_small", True):
             self.report(
                 "warning: a symmetry-forbidden component of chi is not small "
-                f"({report['intrinsic_largest_forbidden_nm_per_ohm']:.3e} nm/Ohm): the Wannier model breaks the "
-                "magnetic symmetry (check the quality report: frozen-window match, PT-pair splitting)"
+                f"({report['intrinsic_largest_forbidden_nm_per_ohm']:.3e} nm/Ohm, a fraction "
+                f"{report['intrinsic_forbidden_fraction']:.1e} of what symmetry-related k-points should cancel): the "
+                "Wannier model breaks the magnetic symmetry (check the quality report: frozen-window match, PT-pair "
+                "splitting, Wannier centres; maximal localisation can move functions off their atoms)"
             )
         return None
 

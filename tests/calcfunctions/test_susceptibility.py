@@ -71,9 +71,27 @@ def test_summary(bilayer):
     # C2y survives the layered antiferromagnet: chi_y is forbidden, and the computed chi_y is zero
     assert summary["symmetry"]["intrinsic_allowed"] == {"x": True, "y": False}
     assert summary["symmetry"]["intrinsic_forbidden_is_small"] is True
+    assert summary["symmetry"]["intrinsic_forbidden_fraction"] < 1e-12  # the model keeps C2y exactly
+    scale = summary["symmetry"]["intrinsic_uncancelled_scale_nm_per_ohm"]
+    assert scale[1] > 0  # chi_y cancels between k and C2y k, it is not small point by point
     assert summary["kmesh"] == [24, 24]
     assert summary["conventions"]["position_operator"] == "full"
     assert summary["aiida_orbmag_version"]
+
+
+def test_a_symmetry_the_model_lacks_is_flagged(bilayer):
+    """Negative control: claim C2x (in-plane action of M_y), which the layered antiferromagnet does not have, so that
+    chi_x, which is not small, is declared forbidden: the report must say so, with a fraction of order one."""
+    c2x = {"rotation": [[1, 0], [0, -1]], "time_reversal": False}
+    results, node = run(bilayer, chemical_potentials=[0.0], kmesh=[24, 24], symmetry_operations=[c2x])
+    assert node.is_finished_ok
+    report = results["summary"]["symmetry"]
+    assert report["intrinsic_allowed"] == {"x": False, "y": True}
+    chi_x = results["chi"].get_array("chi")[0, 0, 0]
+    assert report["intrinsic_largest_forbidden_nm_per_ohm"] == pytest.approx(abs(chi_x), rel=1e-12)
+    # |chi_x| <= S_x (triangle inequality); the reference model's chi_x is a sizeable part of it
+    assert 0.01 < report["intrinsic_forbidden_fraction"] <= 1.0
+    assert report["intrinsic_forbidden_is_small"] is False
 
 
 def test_mott_residual_shrinks_with_a_finer_mu_grid(bilayer):

@@ -1,5 +1,6 @@
-"""README's AiiDA main job, as a user runs it: a fresh ``verdi presto`` profile, then ``verdi run`` of the example."""
+"""README's commands as a user runs them: a fresh ``verdi presto`` profile, then ``verdi run`` of the examples."""
 
+import json
 import os
 import pathlib
 import re
@@ -48,3 +49,40 @@ def test_verdi_run_example_on_a_fresh_presto_profile(tmp_path):
     )
     assert missing.returncode != 0
     assert missing.stderr.strip().splitlines()[-1].startswith("Error: ")
+
+
+def readme_main_job() -> str:
+    """The command of README's "Main job" block (the first bash block after that heading)."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"Main job.*?```bash\n(.*?)\n```", text, flags=re.S)
+    assert block, "README.md has a 'Main job' paragraph followed by a bash block"
+    return block.group(1).strip()
+
+
+@pytest.mark.slow
+def test_readme_main_job_runs_the_quick_demo_on_a_fresh_presto_profile(tmp_path):
+    """README's main job, literally (the package is installed already: ORBMAG_SKIP_PIP), on a new AiiDA config folder:
+    the setup script makes the ``verdi presto`` profile and the codes, the demo runs the whole chain (~6 min)."""
+    command = readme_main_job()
+    assert command == "bash examples/setup_embedded.sh && verdi run examples/quick_demo.py"
+    environment = {**os.environ, "AIIDA_PATH": str(tmp_path), "ORBMAG_SKIP_PIP": "1"}
+    done = subprocess.run(
+        ["bash", "-c", command], env=environment, cwd=ROOT, capture_output=True, text=True, timeout=1800
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    print(done.stdout)
+    assert re.search(r"SusceptibilityWorkChain<\d+> finished with exit status 0", done.stdout)
+    assert "magnetic ground state: ferromagnetic" in done.stdout
+    fraction = float(re.search(r"forbidden fraction (\S+)", done.stdout).group(1))
+    assert fraction < 1e-2  # inversion forbids chi: see tests/workflows/test_susceptibility_e2e.py
+    residual = float(re.search(r"relative residual (\S+)", done.stdout).group(1))
+    assert residual < 0.05
+    # rerunning the setup script reuses the profile and the codes
+    again = subprocess.run(
+        ["bash", "examples/setup_embedded.sh"], env=environment, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stderr
+    config = json.loads((tmp_path / ".aiida" / "config.json").read_text())
+    assert len(config["profiles"]) == 1, config["profiles"].keys()
+    codes = re.compile(r"(\S+@localhost) .*\(pk (\d+),")
+    assert codes.findall(again.stdout) == codes.findall(done.stdout) and len(codes.findall(done.stdout)) == 4

@@ -5,7 +5,7 @@ import pytest
 
 from aiida_orbmag.physics import symmetry as sym
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer
-from aiida_orbmag.physics.response import compute_susceptibility
+from aiida_orbmag.physics.response import compute_susceptibility, lambda_map
 
 PT = sym.INVERSION * sym.TIME_REVERSAL
 MYT = sym.MIRROR_Y * sym.TIME_REVERSAL
@@ -74,3 +74,18 @@ def test_bilayer_reference_model_respects_its_group():
 def test_not_orthogonal_is_refused():
     with pytest.raises(ValueError, match="orthogonal"):
         sym.PointOperation(np.array([[1.0, 0.5], [0.0, 1.0]]))
+
+
+def test_uncancelled_scale_bounds_chi_and_sees_cancellation():
+    """|chi_i| <= S_i (triangle inequality), with equality nowhere near for a component symmetry cancels."""
+    model = cri3_like_bilayer()
+    chi = compute_susceptibility(model, [0.0], [0.0], (24, 24)).chi[0, 0]
+    lam = lambda_map(model, 0.0, 0.0, kmesh=(24, 24))
+    scale = sym.uncancelled_scale(lam.values, 24 * 24, model.cell_area)
+    assert np.all(np.abs(chi) <= scale * (1 + 1e-12))
+    assert abs(chi[0]) / scale[0] == pytest.approx(0.347, abs=0.01)  # chi_x allowed: partial cancellation
+    assert abs(chi[1]) / scale[1] < 1e-14  # chi_y forbidden by C2y: the contributions cancel to round-off
+    with pytest.raises(ValueError, match="N_k = 10"):
+        sym.uncancelled_scale(lam.values, 10, model.cell_area)
+    with pytest.raises(ValueError, match="cell area"):
+        sym.uncancelled_scale(lam.values, 24 * 24, 0.0)

@@ -1,0 +1,83 @@
+"""Bilayer CrI3, the whole chain: ``orbmag.susceptibility`` from the structure to chi(mu) and alpha(mu, T).
+
+    aiida-orbmag codes setup && aiida-orbmag pseudos install
+    verdi run examples/cri3_bilayer.py [--protocol fast|balanced|stringent] [--cutoffs 30 240] [--relax] [--submit]
+
+The structure: two CrI3 layers in monoclinic (C2/m) stacking (``chromium_trihalide``, 16 atoms, 15 Å of vacuum,
+centred on z = 0). The chain:
+
+1. optional in-plane relaxation (``--relax``: PwRelaxWorkChain, collinear ferromagnet, scalar-relativistic);
+2. ``orbmag.magnetic_configuration``: collinear SCFs of the generated candidates (ferromagnet, interlayer
+   antiferromagnet, in-plane Neel) with the scalar-relativistic family; the lowest energy wins. For the
+   interlayer antiferromagnet of the monoclinic stacking, inversion survives only as PT and the in-plane twofold axis
+   survives, so chi is allowed perpendicular to that axis and forbidden along it (Xiao et al.): the symmetry report
+   names the allowed component and the forbidden fraction;
+3. ``orbmag.wannierization`` of the ground state with spin-orbit coupling (fully relativistic family regenerated
+   offline with ld1.x), moments along the layer normal, projections Cr d and I p: 112 spinor Wannier functions;
+4. ``orbmag.compute_susceptibility`` on the protocol's k-mesh, with the magnetic point group's allowed components
+   and the Mott check.
+
+Resources: ``--mpiprocs`` MPI processes of pw.x on localhost (``aiida-orbmag codes setup`` registers them); for a
+cluster, register your own codes and pass their labels with ``--codes pw=... pw2wannier90=... wannier90=...``.
+
+Runtime (not run to the end on the 2-core development machine; estimated from measured parts): the monolayer's
+spin-orbit Wannierisation with ``--protocol fast --cutoffs 30 240`` took 45 minutes on 2 cores (SCF 28, NSCF 6.5,
+pw2wannier90 3.2, bands 6.5 minutes). The bilayer has twice the atoms and bands in a similar cell, so each pw.x step
+costs about 4 to 5 times as much: about 3 to 4 hours for the Wannierisation, plus about 1 hour for the three
+collinear candidates, on 2 cores; with 32 cores of a cluster node, about 20 minutes in all. chi on the fast
+protocol's 48x48 mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py``).
+"""
+
+import argparse
+
+from aiida import orm
+from aiida.engine import run_get_node, submit
+
+from aiida_orbmag.codes import setup_localhost_codes
+from aiida_orbmag.workflows.structures import chromium_trihalide
+from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--protocol", default="fast", choices=("fast", "balanced", "stringent"))
+parser.add_argument("--mpiprocs", type=int, default=2, help="MPI processes of pw.x (localhost codes)")
+parser.add_argument(
+    "--cutoffs", type=float, nargs=2, metavar=("WFC", "RHO"), help="ecutwfc ecutrho (Ry) instead of the family's"
+)
+parser.add_argument("--relax", action="store_true", help="relax the in-plane cell first")
+parser.add_argument("--codes", nargs=3, metavar="NAME=LABEL", help="pw=..., pw2wannier90=..., wannier90=... labels")
+parser.add_argument("--dry-run", action="store_true", help="build the inputs and print them, run nothing")
+parser.add_argument("--submit", action="store_true", help="submit to the daemon instead of running here")
+args = parser.parse_args()
+
+structure = chromium_trihalide(orm.Str("I"), orm.Int(2), orm.Str("monoclinic"), orm.Float(15.0))
+if args.codes:
+    codes = {name: orm.load_code(label) for name, label in (item.split("=", 1) for item in args.codes)}
+else:
+    codes = setup_localhost_codes(("pw", "pw2wannier90", "wannier90"))
+options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": args.mpiprocs}, "max_wallclock_seconds": 86400}
+overrides = {}
+if args.cutoffs:
+    system = {"pw": {"parameters": {"SYSTEM": {"ecutwfc": args.cutoffs[0], "ecutrho": args.cutoffs[1]}}}}
+    overrides = {"magnetic": {"scf": system}, "wannierization": {"scf": system, "nscf": system}}
+builder = SusceptibilityWorkChain.get_builder_from_protocol(
+    codes,
+    structure,
+    protocol=args.protocol,
+    overrides=overrides,
+    projection_orbitals={"Cr": "d", "I": "p"},
+    options=options,
+    run_relax=args.relax,
+)
+if args.dry_run:
+    print(builder)
+elif args.submit:
+    node = submit(builder)
+    print(f"submitted SusceptibilityWorkChain<{node.pk}>; follow it with `verdi process report {node.pk}`")
+else:
+    results, node = run_get_node(builder)
+    print(f"SusceptibilityWorkChain<{node.pk}> finished with exit status {node.exit_status}: {node.exit_message}")
+    if node.is_finished_ok:
+        print("magnetic ground state:", results["magnetic_energies"].get_dict()["ground_state"])
+        print("symmetry:", results["symmetry"].get_dict())
+        print("largest chi:", results["summary"].get_dict()["largest_chi"])
+        print(f"provenance: verdi node graph generate {results['chi'].pk}")
