@@ -18,13 +18,18 @@ functions, 5e-5 eV and 9e-4 (1e-3 with wannier90's default disentanglement toler
 from __future__ import annotations
 
 import pathlib
+import shutil
+import tempfile
 
 import numpy as np
 from aiida import orm
 from aiida_pseudo.data.pseudo.upf import UpfData
+from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
 
 PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
 SCALAR_PSEUDO, FULL_PSEUDO = "Ni.pbe-nd-rrkjus.UPF", "Ni.rel-pbe-nd-rrkjus.UPF"
+#: Family label and file of the scalar-relativistic (collinear steps) and fully relativistic (spin-orbit) Ni.
+FAMILIES = {"scalar": ("orbmag/demo/Ni/SR", SCALAR_PSEUDO), "full": ("orbmag/demo/Ni/FR", FULL_PSEUDO)}
 #: Projected Wannier functions that keep the bilayer's inversion (see the module docstring).
 WANNIER90_PARAMETERS = {"num_iter": 0, "dis_num_iter": 5000, "dis_conv_tol": 1e-11}
 
@@ -39,16 +44,30 @@ def nickel_bilayer(a: float = 2.49, spacing: float = 2.03, height: float = 16.0)
     return structure
 
 
-def pseudos(directory=PSEUDO_DIR) -> dict[str, UpfData]:
-    """``{"scalar": ..., "full": ...}``: Debian's Ni ultrasoft pseudopotentials, loaded as UpfData (stored once)."""
+def pseudo_families(directory=PSEUDO_DIR) -> dict[str, CutoffsPseudoPotentialFamily]:
+    """``{"scalar": ..., "full": ...}``: Debian's Ni ultrasoft pseudopotentials as the aiida-pseudo families
+    :data:`FAMILIES` (made once per profile, with the demo's cutoffs), so that a query from chi reaches the family."""
     result = {}
-    for key, filename in (("scalar", SCALAR_PSEUDO), ("full", FULL_PSEUDO)):
+    for key, (label, filename) in FAMILIES.items():
         path = pathlib.Path(directory) / filename
         if not path.is_file():
             raise ValueError(f"{path} is missing: apt-get install quantum-espresso-data (Debian).")
-        existing = orm.QueryBuilder().append(UpfData, filters={"attributes.filename": filename}).first()
-        result[key] = existing[0] if existing else UpfData(path).store()
+        family = orm.QueryBuilder().append(CutoffsPseudoPotentialFamily, filters={"label": label}).first(flat=True)
+        if family is None:
+            with tempfile.TemporaryDirectory() as folder:
+                shutil.copy(path, pathlib.Path(folder) / filename)
+                family = CutoffsPseudoPotentialFamily.create_from_folder(
+                    pathlib.Path(folder), label, pseudo_type=UpfData
+                )
+            family.description = f"Debian's {filename} for the aiida-orbmag quick demo"
+            family.set_cutoffs({"Ni": {"cutoff_wfc": 25.0, "cutoff_rho": 200.0}}, stringency="normal", unit="Ry")
+        result[key] = family
     return result
+
+
+def pseudos(directory=PSEUDO_DIR) -> dict[str, UpfData]:
+    """``{"scalar": ..., "full": ...}``: the Ni UpfData of :func:`pseudo_families`."""
+    return {key: family.get_pseudo("Ni") for key, family in pseudo_families(directory).items()}
 
 
 def pw_parameters(calculation: str, spin_orbit: bool) -> dict:

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from aiida import orm
 from aiida.engine import run_get_node
+from aiida_pseudo.data.pseudo.upf import UpfData
+from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
 
 from aiida_orbmag.physics.units import KB_EV_PER_K
-from aiida_orbmag.workflows.demo import demo_inputs
+from aiida_orbmag.workflows.demo import FAMILIES, demo_inputs
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 from tests.workflows.test_wannierization import qe_codes  # noqa: F401 - fixture
 
@@ -106,7 +108,10 @@ def test_nickel_bilayer_susceptibility(finished):
         query.append(source_type, filters={"uuid": source.uuid}, tag="source")
         query.append(orm.ArrayData, with_ancestors="source", filters={"uuid": chi.uuid})
         assert query.distinct().count() == 1, f"chi does not descend from {source}"
-    pseudos = node.inputs.wannierization.scf.pw.pseudos
-    query = orm.QueryBuilder().append(orm.Data, filters={"uuid": pseudos["Ni"].uuid}, tag="pseudo")
-    query.append(orm.ArrayData, with_ancestors="pseudo", filters={"uuid": chi.uuid})
-    assert query.count() >= 1
+    # ... and the pseudopotential families: the fully relativistic one through the spin-orbit steps, the scalar one
+    # through the collinear candidates that chose the ground state
+    for label in (FAMILIES["full"][0], FAMILIES["scalar"][0]):
+        query = orm.QueryBuilder().append(orm.ArrayData, filters={"uuid": chi.uuid}, tag="chi")
+        query.append(UpfData, with_descendants="chi", tag="pseudo")
+        query.append(CutoffsPseudoPotentialFamily, with_node="pseudo", filters={"label": label})
+        assert query.count() >= 1, f"chi does not descend from a pseudopotential of {label}"
