@@ -226,6 +226,8 @@ def symmetry_report(result, operations, uncancelled_scale=None) -> dict:
     The intrinsic forbidden part is judged where it is largest, against the uncancelled scale there (how large chi
     would be if symmetry-related k-points did not cancel): ``intrinsic_forbidden_fraction`` = |chi_forbidden| / |S|,
     small below :data:`SYMMETRY_WARNING_FRACTION`. Without ``uncancelled_scale`` it is compared with max |chi|.
+    Where some component is allowed, ``intrinsic_forbidden_over_allowed`` compares the largest forbidden part with the
+    largest allowed part as well (not a criterion: an allowed chi may itself be small in the material).
     """
     if operations is None:
         return {"known": False}
@@ -247,6 +249,9 @@ def symmetry_report(result, operations, uncancelled_scale=None) -> dict:
     else:
         fraction = largest / max(float(np.abs(result.chi_nm_per_ohm).max()), 1e-300)
     report["intrinsic_forbidden_fraction"] = fraction
+    allowed_size = float(np.linalg.norm(result.chi_nm_per_ohm - forbidden, axis=-1).max())
+    if allowed_size > 0:  # for reference: the forbidden part next to the allowed one
+        report["intrinsic_forbidden_over_allowed"] = largest / allowed_size
     report["intrinsic_forbidden_is_small"] = bool(fraction <= SYMMETRY_WARNING_FRACTION)
     if result.chi_extrinsic is not None:
         chi = result.chi_extrinsic_nm_per_ohm

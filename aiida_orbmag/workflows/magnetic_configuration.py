@@ -85,6 +85,20 @@ def magnetic_energy_table(candidates, tolerance, **outputs):
     )
 
 
+@calcfunction
+def select_ground_state(energies, **candidates):
+    """The ground state named by the energy table ``energies`` (:func:`magnetic_energy_table`): a copy of its
+    structure (``structure_<name>``) and kind moments in mu_B (``moments_<name>``), so that the provenance of the
+    chosen state runs through the energies of every candidate's SCF."""
+    ground = energies["ground_state"]
+    if f"structure_{ground}" not in candidates or f"moments_{ground}" not in candidates:
+        raise ValueError(f"The ground state {ground!r} of the table is not among the candidates given.")
+    return {
+        "structure": candidates[f"structure_{ground}"].clone(),
+        "magnetic_moments": orm.Dict(candidates[f"moments_{ground}"].get_dict()),
+    }
+
+
 class MagneticConfigurationWorkChain(WorkChain):
     """Collinear SCF of every candidate magnetic order; the lowest in energy is the ground state."""
 
@@ -203,9 +217,13 @@ class MagneticConfigurationWorkChain(WorkChain):
         return None
 
     def results(self):
-        ground = self.ctx.table["ground_state"]
-        pw = self.ctx[f"scf_{ground}"].inputs.pw
-        configuration = pw.structure.creator
-        self.out("structure", pw.structure)
-        self.out("magnetic_moments", configuration.outputs.magnetic_moments)
+        candidates = {}
+        for name in self.ctx.candidates:
+            if self.ctx[f"scf_{name}"].is_finished_ok:
+                structure = self.ctx[f"scf_{name}"].inputs.pw.structure
+                candidates[f"structure_{name}"] = structure
+                candidates[f"moments_{name}"] = structure.creator.outputs.magnetic_moments
+        selected = select_ground_state(self.ctx.table, **candidates)
+        self.out("structure", selected["structure"])
+        self.out("magnetic_moments", selected["magnetic_moments"])
         self.out("energies", self.ctx.table)

@@ -72,6 +72,7 @@ def test_summary(bilayer):
     assert summary["symmetry"]["intrinsic_allowed"] == {"x": True, "y": False}
     assert summary["symmetry"]["intrinsic_forbidden_is_small"] is True
     assert summary["symmetry"]["intrinsic_forbidden_fraction"] < 1e-12  # the model keeps C2y exactly
+    assert summary["symmetry"]["intrinsic_forbidden_over_allowed"] < 1e-12
     scale = summary["symmetry"]["intrinsic_uncancelled_scale_nm_per_ohm"]
     assert scale[1] > 0  # chi_y cancels between k and C2y k, it is not small point by point
     assert summary["kmesh"] == [24, 24]

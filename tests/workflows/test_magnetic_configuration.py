@@ -9,7 +9,11 @@ from aiida.engine.utils import instantiate_process
 from aiida.manage import get_manager
 from aiida_pseudo.data.pseudo.upf import UpfData
 
-from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain, magnetic_energy_table
+from aiida_orbmag.workflows.magnetic_configuration import (
+    MagneticConfigurationWorkChain,
+    magnetic_energy_table,
+    select_ground_state,
+)
 from aiida_orbmag.workflows.structures import chromium_trihalide
 
 PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
@@ -123,3 +127,20 @@ def test_all_failed_and_bad_candidates_give_exit_codes(process_factory):
     wrong = process_factory(candidates=orm.Dict({"fm": [3.0, 3.0]}))
     exit_code = wrong.setup()
     assert exit_code.status == EXIT_CODES.ERROR_CANDIDATES.status and "one per site" in exit_code.message
+
+
+def test_select_ground_state_follows_the_table(aiida_profile):
+    structures = {
+        name: chromium_trihalide(orm.Str("I"), orm.Int(1), orm.Str("monoclinic"), orm.Float(vacuum))
+        for name, vacuum in (("ferromagnetic", 15.0), ("neel", 16.0))
+    }
+    moments = {"ferromagnetic": {"Cr": 3.0, "I": 0.0}, "neel": {"Cr0": 3.0, "Cr1": -3.0, "I": 0.0}}
+    inputs = {f"structure_{name}": node for name, node in structures.items()}
+    inputs.update({f"moments_{name}": orm.Dict(value) for name, value in moments.items()})
+    selected = select_ground_state(orm.Dict({"ground_state": "neel"}), **inputs)
+    assert (
+        selected["structure"].cell == structures["neel"].cell and selected["structure"].uuid != structures["neel"].uuid
+    )
+    assert selected["magnetic_moments"].get_dict() == moments["neel"]
+    with pytest.raises(ValueError, match="'afm' of the table is not among the candidates"):
+        select_ground_state(orm.Dict({"ground_state": "afm"}), **inputs)

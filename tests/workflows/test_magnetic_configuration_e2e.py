@@ -72,3 +72,10 @@ def test_nickel_bilayer_ground_state(aiida_profile, aiida_code_installed):
     kinds = sorted(kind.name for kind in results["structure"].kinds)
     assert kinds == (["Ni"] if table["ground_state"] == "ferromagnetic" else ["Ni0", "Ni1"])
     assert set(results["magnetic_moments"].get_dict()) == set(kinds)
+    # the choice is in the provenance: the ground state is selected from the energy table of every candidate's SCF
+    selection = results["structure"].creator
+    assert selection.process_label == "select_ground_state"
+    assert selection.inputs.energies.uuid == results["energies"].uuid
+    assert results["magnetic_moments"].creator.uuid == selection.uuid
+    scf_outputs = {link.link_label for link in results["energies"].creator.base.links.get_incoming().all()}
+    assert {"ferromagnetic", "interlayer_antiferromagnetic"} <= scf_outputs
