@@ -5,7 +5,7 @@
 Magnetic candidates (collinear SCFs: ferromagnet, interlayer antiferromagnet), the spin-orbit Wannier model of the
 ground state, its magnetic point group, then chi(mu) and alpha(mu, T) with the Mott check. See
 ``aiida_orbmag.workflows.demo`` for the system and its settings (Debian's Ni pseudopotentials; nothing to download).
-About 6 minutes on 2 cores.
+About 3 to 4 minutes on 2 cores.
 
 The bilayer is centrosymmetric and ferromagnetic, so inversion forbids chi altogether: the number to look at is the
 forbidden fraction, |chi| over what symmetry-related k-points must cancel (round-off for an exactly symmetric model,

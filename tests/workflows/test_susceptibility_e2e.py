@@ -1,7 +1,7 @@
 """``orbmag.susceptibility`` end to end with the real pw.x, pw2wannier90.x and wannier90.x on the demo Ni bilayer.
 
 See :mod:`aiida_orbmag.workflows.demo`: the ferromagnetic ground state keeps inversion, so every component of chi
-is forbidden. The chain is run once (about 6 minutes on 2 cores) and its outputs are checked by several tests.
+is forbidden. The chain is run once (3 to 4 minutes on 2 cores) and its outputs are checked by several tests.
 """
 
 import time
