@@ -31,9 +31,9 @@ protocol's 48x48 mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py`
 import argparse
 
 from aiida import orm
-from aiida.engine import run_get_node, submit
 
 from aiida_orbmag.codes import setup_localhost_codes
+from aiida_orbmag.workflows.common import run_or_submit
 from aiida_orbmag.workflows.structures import chromium_trihalide
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 
@@ -70,14 +70,10 @@ builder = SusceptibilityWorkChain.get_builder_from_protocol(
 )
 if args.dry_run:
     print(builder)
-elif args.submit:
-    node = submit(builder)
-    print(f"submitted SusceptibilityWorkChain<{node.pk}>; follow it with `verdi process report {node.pk}`")
-else:
-    results, node = run_get_node(builder)
-    print(f"SusceptibilityWorkChain<{node.pk}> finished with exit status {node.exit_status}: {node.exit_message}")
-    if node.is_finished_ok:
-        print("magnetic ground state:", results["magnetic_energies"].get_dict()["ground_state"])
-        print("symmetry:", results["symmetry"].get_dict())
-        print("largest chi:", results["summary"].get_dict()["largest_chi"])
-        print(f"provenance: verdi node graph generate {results['chi'].pk}")
+    raise SystemExit(0)
+results, node = run_or_submit(builder, args.submit)
+if results is not None and node.is_finished_ok:
+    print("magnetic ground state:", results["magnetic_energies"].get_dict()["ground_state"])
+    print("symmetry:", results["symmetry"].get_dict())
+    print("largest chi:", results["summary"].get_dict()["largest_chi"])
+    print(f"provenance: verdi node graph generate {results['chi'].pk}")

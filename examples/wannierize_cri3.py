@@ -14,12 +14,12 @@ the quality report.
 import argparse
 
 from aiida import orm
-from aiida.engine import run_get_node, submit
 from aiida_quantumespresso.calculations.functions.create_magnetic_configuration import (
     create_magnetic_configuration,
 )
 
 from aiida_orbmag.codes import setup_localhost_codes
+from aiida_orbmag.workflows.common import run_or_submit
 from aiida_orbmag.workflows.protocol_inputs import DEFAULT_PSEUDO_FAMILY
 from aiida_orbmag.workflows.structures import chromium_trihalide
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
@@ -59,11 +59,6 @@ builder = WannierizationWorkChain.get_builder_from_protocol(
     projection_orbitals={"Cr": "d", "I": "p"},
     options=options,
 )
-if args.submit:
-    node = submit(builder)
-    print(f"submitted WannierizationWorkChain<{node.pk}>; follow it with `verdi process report {node.pk}`")
-else:
-    results, node = run_get_node(builder)
-    print(f"WannierizationWorkChain<{node.pk}> finished with exit status {node.exit_status}")
-    if "quality_report" in results:
-        print(results["quality_report"].get_dict())
+results, node = run_or_submit(builder, args.submit)
+if results is not None and "quality_report" in results:
+    print(results["quality_report"].get_dict())

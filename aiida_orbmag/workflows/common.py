@@ -28,3 +28,19 @@ def clean_remote_folders(process) -> None:
                 pass  # the folder is gone already, or the computer cannot be reached: nothing to clean here
     if cleaned:
         process.report(f"cleaned remote folders of calculations: {' '.join(map(str, cleaned))}")
+
+
+def run_or_submit(builder, submit: bool = False):
+    """``(results, node)`` of ``builder`` run in this interpreter, or ``(None, node)`` submitted to the daemon; for the
+    example scripts, which print what they did either way."""
+    from aiida.engine import run_get_node
+    from aiida.engine import submit as submit_to_daemon
+
+    label = builder.process_class.__name__
+    if submit:
+        node = submit_to_daemon(builder)
+        print(f"submitted {label}<{node.pk}>; follow it with `verdi process report {node.pk}`")
+        return None, node
+    results, node = run_get_node(builder)
+    print(f"{label}<{node.pk}> finished with exit status {node.exit_status}: {node.exit_message or 'ok'}")
+    return results, node
