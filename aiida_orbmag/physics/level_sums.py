@@ -247,13 +247,19 @@ def _taylor_coefficients(x: np.ndarray, h: float, order: int) -> tuple[np.ndarra
     g[0] = a
     g[1] = -h * a * b
     tanh = a - b
-    for n in range(1, order):
-        acc = tanh * g[n]
-        for k in range(1, (n + 1) // 2):
-            acc += 2.0 * g[k] * g[n - k]
+    pairs, product = np.empty_like(a), np.empty_like(a)
+    for n in range(1, order):  # in place: this loop is most of the evaluation time
+        out = g[n + 1]
+        np.multiply(tanh, g[n], out=out)
+        if n >= 3:
+            np.multiply(g[1], g[n - 1], out=pairs)
+            for k in range(2, (n + 1) // 2):
+                pairs += np.multiply(g[k], g[n - k], out=product)
+            pairs *= 2.0
+            out += pairs
         if n % 2 == 0:
-            acc += g[n // 2] ** 2
-        g[n + 1] = (h / (n + 1)) * acc
+            out += np.multiply(g[n // 2], g[n // 2], out=product)
+        out *= h / (n + 1)
     sigma = np.empty_like(g)
     magnitude = np.abs(x)
     sigma[0] = np.log1p(np.exp(-magnitude)) + magnitude * expit(-magnitude)  # symmetric, no cancellation
