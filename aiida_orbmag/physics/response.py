@@ -67,8 +67,8 @@ class SusceptibilityResult:
 
     ``chi_extrinsic`` / ``alpha_extrinsic`` (same shapes and units) are present when a relaxation time was given.
     ``settings`` records the conventions, ``diagnostics`` the degeneracy and gap statistics of the grid.
-    With ``kmesh_error=True``, ``chi_kmesh_error`` etc. (same shapes and units, >= 0) are |X(kmesh) - X(coarse_kmesh)|,
-    the estimated k-mesh error of each response (see :func:`compute_susceptibility`).
+    With ``kmesh_error=True``, ``chi_kmesh_error`` etc. (same shapes and units, >= 0) are the estimated k-mesh errors
+    of each response, from shifted grids of ``coarse_kmesh`` points (see :func:`compute_susceptibility`).
     """
 
     mu: np.ndarray
@@ -115,7 +115,7 @@ class SusceptibilityResult:
         data = {"kmesh": list(self.kmesh), **self.settings, "diagnostics": self.diagnostics, "version": __version__}
         if self.coarse_kmesh is not None:
             data["kmesh_error"] = {
-                "estimate": "|X(kmesh) - X(coarse_kmesh)|, coarse_kmesh a sub-grid of kmesh",
+                "estimate": "max over shifted coarse grids c of |X(kmesh) - X_c|, each c a sub-grid of kmesh",
                 "coarse_kmesh": list(self.coarse_kmesh),
                 "max_chi_error_nm_per_ohm": float(self.chi_kmesh_error_nm_per_ohm.max()),
                 "max_alpha_error_nA_nm_per_K": float(self.alpha_kmesh_error_na_nm_per_k.max()),
@@ -174,14 +174,15 @@ def _chunk_size(num_wann: int, n_mu_exact: int, memory_bytes: int) -> int:
     return max(1, min((memory_bytes // 4) // per_k, CHUNK_STACK_BYTES // (16 * num_wann**2)))
 
 
-def _occupation_method(method: str, mu, temperature, n_channels: int, memory_bytes: int) -> str:
-    """``"exact"`` or ``"binned"`` for the T > 0 sums (see :mod:`aiida_orbmag.physics.level_sums`)."""
+def _occupation_method(method: str, mu, temperature, n_channels: int, memory_bytes: int, copies: int = 1) -> str:
+    """``"exact"`` or ``"binned"`` for the T > 0 sums (see :mod:`aiida_orbmag.physics.level_sums`); ``copies``:
+    histograms held at once (one per coarse grid of the k-mesh error estimate, plus one)."""
     if method not in OCCUPATION_METHODS:
         raise ValueError(f"Unknown occupation method {method!r}; use one of {OCCUPATION_METHODS}.")
     n_pairs = len(mu) * int(np.count_nonzero(temperature > 0))
     if method == "exact" or n_pairs == 0:
         return "exact"
-    fits = BinnedSums.histogram_bytes(mu, temperature, n_channels) <= memory_bytes // 8
+    fits = copies * BinnedSums.histogram_bytes(mu, temperature, n_channels) <= memory_bytes // 8
     if method == "binned" and not fits:
         raise ValueError(
             "The binned occupation sums need a histogram of bins k_B T_min wide over the whole mu range, which "
@@ -206,8 +207,9 @@ def _plan(model, mu, temperature, kmesh, memory_bytes, interpolation, processes,
     chunk = _chunk_size(model.num_wann, len(mu) if exact_weights else 0, memory_bytes)
     block = max(1, (memory_bytes // 2) // (12 * 16 * model.num_wann**2))
     n_k = kmesh[0] * kmesh[1]
-    if processes > 1:  # enough sub-grids to share out
+    if processes > 1:  # enough sub-grids (or runs of k-points) to share out
         block = min(block, max(1, n_k // (PIECES_PER_PROCESS * processes)))
+        chunk = min(chunk, -(-n_k // (PIECES_PER_PROCESS * processes)))
     f1, f2 = subgrid_shape(kmesh, block)
     worth_it = f1 * f2 >= min(max(MIN_FFT_BLOCK, model.num_r), n_k)
     use_fft = interpolation == "fft" or (interpolation == "auto" and worth_it)
@@ -254,11 +256,15 @@ def compute_susceptibility(
         (energy histogram of Taylor moments, cost per k-point independent of n_mu and n_T, same sums to
         round-off) or ``"auto"`` (binned from AUTO_BINNED_PAIRS (mu, T > 0) pairs on, when its histogram fits in
         an eighth of ``memory_bytes``). T = 0 always uses an exact cumulative sum.
-    :param kmesh_error: also estimate the k-mesh error of every response as |X(kmesh) - X(coarse)|, coarse the
-        sub-grid of every s_i-th point (s_i the smallest prime factor of n_i, 2 for even meshes), summed in the
-        same pass at no extra diagonalisation. It is the error of the coarse grid; the error of ``kmesh`` is
-        smaller as long as the sum converges (at least linearly) with the mesh, so it is a conservative estimate:
-        exponential convergence (insulators, or T > 0 once k_B T is resolved) makes it a large overestimate.
+    :param kmesh_error: also estimate the k-mesh error of every response (``chi_kmesh_error`` etc., same units).
+        The mesh is the union of s1 s2 shifted coarse grids of (n1/s1, n2/s2) points (s_a the smallest prime
+        factor of n_a, 2 for even meshes) and X(kmesh) is their mean; the estimate is max_c |X(kmesh) - X_c| over
+        up to four of them (unshifted and most shifted, :attr:`ZoneJob.cosets`), summed in the same pass at no
+        extra diagonalisation. It measures the sampling error of a grid of the coarse size, so it bounds the
+        error of ``kmesh`` whenever the error falls as the mesh is refined; several shifted grids make an
+        accidental agreement (one nested coarse grid close to the fine one) unlikely. Exponential convergence
+        (insulators, metals at T > 0 once k_B T is resolved) makes it a large overestimate; pre-asymptotic meshes
+        (k_B T not resolved, or T = 0 in a metal) can beat it.
     :param progress: callable ``progress(done_k, total_k)``, called as chunks (or, with processes, pieces) finish.
     :param processes: worker processes (concurrent.futures) sharing the k-grid; the same results to round-off.
         Each process runs its own BLAS threads: keep processes x BLAS threads (OMP_NUM_THREADS,
@@ -277,19 +283,24 @@ def compute_susceptibility(
     check_conventions(model, convention, position_operator)
     extrinsic = relaxation_time_fs is not None
     n_channels = 1 + (metric_form == "fermi_surface") + extrinsic
-    method = _occupation_method(occupation_method, mu, temperature, n_channels, memory_bytes)
+    coarse_step = _error_subgrid(kmesh) if kmesh_error else None
+    copies = 1 + (len({0, coarse_step[0] // 2}) * len({0, coarse_step[1] // 2}) if kmesh_error else 0)
+    method = _occupation_method(occupation_method, mu, temperature, n_channels, memory_bytes, copies)
     job = _plan(
         model, mu, temperature, kmesh, memory_bytes, interpolation, int(processes), degeneracy_tol=degeneracy_tol,
         convention=convention, position_operator=position_operator, metric_form=metric_form, extrinsic=extrinsic,
-        method=method, coarse_step=_error_subgrid(kmesh) if kmesh_error else None,
+        method=method, coarse_step=coarse_step,
     )  # fmt: skip
     partial = sum_zone(job, int(processes), progress)
     responses = _normalise(partial.sums.totals(), kmesh, model, relaxation_time_fs)
     errors, coarse_kmesh = {}, None
     if kmesh_error:
         coarse_kmesh = (kmesh[0] // job.coarse_step[0], kmesh[1] // job.coarse_step[1])
-        coarse = _normalise(partial.coarse.totals(), coarse_kmesh, model, relaxation_time_fs)
-        errors = {f"{name}_kmesh_error": np.abs(responses[name] - coarse[name]) for name in _present(coarse)}
+        cosets = [_normalise(sums.totals(), coarse_kmesh, model, relaxation_time_fs) for sums in partial.cosets]
+        errors = {
+            f"{name}_kmesh_error": np.max([np.abs(responses[name] - coset[name]) for coset in cosets], axis=0)
+            for name in _present(responses)
+        }
     settings = {
         "degeneracy_tol_eV": degeneracy_tol,
         "bloch_convention": convention,

@@ -7,8 +7,10 @@ integrands (:func:`level_quantities`) chunk by chunk, and the levels go into occ
 (:mod:`aiida_orbmag.physics.level_sums`). The sums do not depend on the order of the levels (to round-off), so the
 pieces may go to worker processes whose partial sums are added in a fixed order at the end.
 
-For the k-mesh error estimate the levels of the coarser sub-grid (every ``coarse_step``-th point along each axis,
-itself a Gamma-centred uniform grid) are summed a second time, at no extra interpolation or diagonalisation cost.
+For the k-mesh error estimate the levels are also summed per coset of a coarser grid: the points (i1, i2) of the mesh
+with i_a = r_a mod s_a (``coarse_step`` (s1, s2)) form a uniform grid of (n1/s1, n2/s2) points shifted by r_a/n_a;
+up to four such cosets, r_a in {0, s_a // 2} (the unshifted one and the most shifted ones), are summed at no extra
+interpolation or diagonalisation cost.
 Index legend: k = k-point, n = band, i j l = Cartesian x, y; levels L = (k, n) flattened k-major.
 """
 
@@ -96,6 +98,15 @@ class ZoneJob:
         n_k = self.kmesh[0] * self.kmesh[1]
         return [(part.start, part.stop) for part in chunks(n_k, self.chunk)]
 
+    @property
+    def cosets(self) -> list[tuple[int, int]]:
+        """Offsets (r1, r2) of the coarse grids of the error estimate (empty without one)."""
+        if self.coarse_step is None:
+            return []
+        return [
+            (r1, r2) for r1 in sorted({0, self.coarse_step[0] // 2}) for r2 in sorted({0, self.coarse_step[1] // 2})
+        ]
+
     def piece_size(self, piece) -> int:
         if self.block:
             f1, f2 = subgrid_shape(self.kmesh, self.block)
@@ -105,16 +116,16 @@ class ZoneJob:
 
 @dataclasses.dataclass
 class ZonePartial:
-    """Occupation sums over part of the grid (``coarse``: over its points on the error sub-grid, or None)."""
+    """Occupation sums over part of the grid; ``cosets``: over its points on each coarse grid of ``ZoneJob.cosets``."""
 
     sums: object
-    coarse: object | None
+    cosets: list
     diagnostics: SpectrumDiagnostics
 
     def merge(self, other: ZonePartial) -> ZonePartial:
         self.sums.merge(other.sums)
-        if self.coarse is not None:
-            self.coarse.merge(other.coarse)
+        for mine, theirs in zip(self.cosets, other.cosets, strict=True):
+            mine.merge(theirs)
         self.diagnostics.merge(other.diagnostics)
         return self
 
@@ -151,14 +162,16 @@ def sum_pieces(job: ZoneJob, pieces, progress=None, interpolator=None) -> ZonePa
     """Occupation sums over the listed pieces of the grid; ``progress(k_done)`` after each chunk."""
     if interpolator is None:
         interpolator = FourierInterpolator(job.model, job.convention, job.position_operator)
-    partial = ZonePartial(job.new_sums(), job.new_sums() if job.coarse_step else None, SpectrumDiagnostics())
+    partial = ZonePartial(job.new_sums(), [job.new_sums() for _ in job.cosets], SpectrumDiagnostics())
     done = 0
     for kpoints, wannier in _matrices(job, interpolator, pieces):
         levels = level_quantities(wannier, job.degeneracy_tol, job.metric_form, job.extrinsic, partial.diagnostics)
         partial.sums.add(levels)
-        if partial.coarse is not None:
-            on_subgrid = np.repeat(_on_subgrid(job, kpoints), job.model.num_wann)
-            partial.coarse.add({name: value[on_subgrid] for name, value in levels.items()})
+        if job.cosets:
+            residue = np.repeat(_grid_index(job, kpoints) % np.array(job.coarse_step), job.model.num_wann, axis=0)
+            for offset, sums in zip(job.cosets, partial.cosets, strict=True):
+                on_coset = np.all(residue == offset, axis=1)
+                sums.add({name: value[on_coset] for name, value in levels.items()})
         done += len(kpoints)
         if progress is not None:
             progress(done)
@@ -219,8 +232,7 @@ def _matrices(job: ZoneJob, interpolator: FourierInterpolator, pieces):
             yield points, interpolator.at(points, analytic, connection_derivative=analytic)
 
 
-def _on_subgrid(job: ZoneJob, kpoints: np.ndarray) -> np.ndarray:
-    """(k,) True for the k-points of the coarse grid (every coarse_step-th point of the mesh along each axis)."""
+def _grid_index(job: ZoneJob, kpoints: np.ndarray) -> np.ndarray:
+    """(k, 2) integer indices (i1, i2) on the mesh of grid k-points k = (i1/n1) b1 + (i2/n2) b2."""
     fractional = kpoints @ np.linalg.inv(job.model.reciprocal_lattice_2d)
-    index = np.rint(fractional * np.array(job.kmesh)).astype(np.int64) % np.array(job.kmesh)
-    return np.all(index % np.array(job.coarse_step) == 0, axis=1)
+    return np.rint(fractional * np.array(job.kmesh)).astype(np.int64) % np.array(job.kmesh)
