@@ -115,7 +115,9 @@ def band_basis(
         if abar is not None:
             for a in range(2):
                 for b in range(2):
-                    commutator = dh_band[:, b] @ abar[:, a] - abar[:, a] @ dh_band[:, b]
+                    # [X, Y] = XY - (XY)^+ for Hermitian X, Y: one product, not two
+                    product = dh_band[:, b] @ abar[:, a]
+                    commutator = product - np.conj(np.swapaxes(product, -1, -2))
                     dvelocity[:, a, b] += 1j * commutator + 1j * energy_diff[:, 0] * dabar[:, a, b]
     same = (~outside).astype(float)
     count = same.sum(axis=-1)
