@@ -159,6 +159,7 @@ class FourierInterpolator:
             for part in chunks(f1 * f2, chunk_points or f1 * f2):
                 subset = None if positions is None else positions[:, part]
                 yield kpoints[part], self._assemble(kpoints[part], moments[:, part], subset, second_derivatives)
+            del moments, positions, subset  # before the next sub-grid's stacks exist: one set alive at a time
 
     def _moment_weights(self, second_derivatives: bool) -> list[np.ndarray]:
         """Per-R weights of the moments S, S_x, S_y (and S_xx, S_xy, S_yy): 1, R_a, R_a R_b (Cartesian Å)."""
