@@ -184,11 +184,12 @@ class BinnedSums(_LevelSums):
         for block in chunks(len(self.mu), MU_BLOCK):
             bins = first[block, None] + np.arange(span)  # (b, w)
             x = (self.lowest + (bins + 0.5) * merge * self.width - self.mu[block, None]) / kt
-            f, s = _taylor_coefficients(x, h, TAYLOR_ORDER + 1)  # (n, b, w)
+            # f0' and s' need one order more than f0 and s
+            f, s = _taylor_coefficients(x, h, TAYLOR_ORDER + (len(self.channels) > 1))  # (n, b, w)
             moments = coarse[bins]  # (b, w, n, c)
             sea = moments[..., :2]
-            out["chi"][block] += np.einsum("nbw,bwnc->bc", f[:-1], sea, optimize=True)
-            out["alpha"][block] += np.einsum("nbw,bwnc->bc", s[:-1], sea, optimize=True)
+            out["chi"][block] += np.einsum("nbw,bwnc->bc", f[: TAYLOR_ORDER + 1], sea, optimize=True)
+            out["alpha"][block] += np.einsum("nbw,bwnc->bc", s[: TAYLOR_ORDER + 1], sea, optimize=True)
             if len(self.channels) == 1:
                 continue
             rest = moments[..., 2:]
