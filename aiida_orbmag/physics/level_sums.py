@@ -17,25 +17,26 @@ Two methods give the same sums to round-off (T > 0; T = 0 always uses an exact c
 - :class:`ExactSums`: the weights of every level at every (mu, T), contracted per k-chunk (cost ∝ n_mu n_T per level).
 - :class:`BinnedSums`: per k-chunk, each integrand goes into a uniform energy histogram of width
   delta ~ BIN_WIDTH_KT k_B T_min (a power of two, see :func:`_fine_grid`) with the power moments
-  M_n(b) = sum_{L in b} I_L u_L^n, u = (e_L - c_b)/delta in [-1/2, 1/2], n = 0..TAYLOR_ORDER (cost independent of
-  n_mu and n_T). Levels below the window
-  [min mu - WINDOW_KT k_B T_max, max mu + WINDOW_KT k_B T_max] (plus a margin) have f0 = 1, s = f0' = s' = 0 to
-  double precision: only their sea sum is kept; levels above it are dropped. At the end, per temperature, the moments
-  are rebinned exactly (binomial shift) to width Delta = m delta <= BIN_WIDTH_KT k_B T (m integer), and
+  M_n(b) = sum_{L in b} I_L u_L^n, u = (e_L - c_b)/delta in [-1/2, 1/2], n = 0..TAYLOR_ORDER (cost per level
+  independent of n_mu and n_T). Levels below the window [min mu - WINDOW_KT k_B T_max, max mu + WINDOW_KT k_B T_max]
+  (plus a margin) have f0 = 1, s = f0' = s' = 0 to double precision: only their sea sum is kept; levels above it are
+  dropped. At the end, per temperature, the moments are rebinned exactly (binomial shift) to width
+  Delta = m delta <= BIN_WIDTH_KT k_B T (m integer), and
 
       sum_L w(e_L) I_L = sum_b sum_n M_n(b) w^(n)(x_b) h^n / n!,    x_b = (c_b - mu)/k_B T,  h = Delta/k_B T,
 
   over the bins within WINDOW_KT k_B T of mu (prefix sums of M_0 give the fully occupied bins below). The Taylor
   coefficients of f(x) = 1/(1 + e^x) follow from f' = f² - f as a power-series recurrence; those of s from
-  s' = x f' (s^(n) = x f^(n) + (n - 1) f^(n-1)); f0' = f'(x)/k_B T.
+  s' = x f' (s^(n) = x f^(n) + (n - 1) f^(n-1)); f0' = f'(x)/k_B T. This final step costs about 80 bins x 23
+  orders per (mu, T) pair (some 40 µs on one core), whatever the number of k-points.
 
 Truncation bound (binned): the Taylor series of f about x_b converges for |x - x_b| < pi (poles at x = ±i pi).
 With |u h| <= 1/2 and TAYLOR_ORDER = 22 the remainder of every weight, measured over x_b in [-45, 45] by summing the
 series to order 70, is below 1e-18 for f0 and s and below 7e-18 / k_B T for f0' and s' (order 20 would give 3e-17
 and 2.4e-16 / k_B T), so each sum differs from the exact one by less than 1e-17 sum_L |I_L| (1e-17 / k_B T for the
-f0' and s' terms): below round-off. Levels outside a
-window of +-40 k_B T contribute weights below 2e-16 (f0 = 1 or 0 to double precision beyond |x| = 37). The
-conditioning of x itself (eps |e| / k_B T) is shared with the exact method.
+f0' and s' terms): below round-off. Levels outside the +-40 k_B T window of a mu carry weights below 2e-16 (f0 is
+1 or 0 to double precision beyond |x| = 37). Bin centres are exact floats, so e_L - c_b and the binomial shifts
+carry no rounding; what remains is the rounding of x_b (relative eps), as of (e - mu)/k_B T in the exact method.
 """
 
 from __future__ import annotations
