@@ -44,7 +44,7 @@ from .fourier import FourierInterpolator, check_conventions, subgrid_shape
 from .kgrid import check_kmesh, chunks, uniform_grid
 from .level_sums import BinnedSums
 from .model import TightBindingModel
-from .zone_sums import PIECES_PER_PROCESS, SpectrumDiagnostics, ZoneJob, sum_zone
+from .zone_sums import PIECES_PER_PROCESS, SpectrumDiagnostics, ZoneJob, coset_offsets, sum_zone
 
 LOGGER = logging.getLogger(__name__)
 
@@ -259,8 +259,8 @@ def compute_susceptibility(
     :param kmesh_error: also estimate the k-mesh error of every response (``chi_kmesh_error`` etc., same units).
         The mesh is the union of s1 s2 shifted coarse grids of (n1/s1, n2/s2) points (s_a the smallest prime
         factor of n_a, 2 for even meshes) and X(kmesh) is their mean; the estimate is max_c |X(kmesh) - X_c| over
-        up to four of them (unshifted and most shifted, :attr:`ZoneJob.cosets`), summed in the same pass at no
-        extra diagonalisation. It measures the sampling error of a grid of the coarse size, so it bounds the
+        up to four of them (unshifted and most shifted, :func:`~.zone_sums.coset_offsets`), summed in the same
+        pass at no extra diagonalisation. It measures the sampling error of a grid of the coarse size, so it bounds the
         error of ``kmesh`` whenever the error falls as the mesh is refined; several shifted grids make an
         accidental agreement (one nested coarse grid close to the fine one) unlikely. Exponential convergence
         (insulators, metals at T > 0 once k_B T is resolved) makes it a large overestimate; pre-asymptotic meshes
@@ -284,7 +284,8 @@ def compute_susceptibility(
     extrinsic = relaxation_time_fs is not None
     n_channels = 1 + (metric_form == "fermi_surface") + extrinsic
     coarse_step = _error_subgrid(kmesh) if kmesh_error else None
-    copies = 1 + (len({0, coarse_step[0] // 2}) * len({0, coarse_step[1] // 2}) if kmesh_error else 0)
+    # histograms alive at once: per process one per coarse grid plus one, and the parent's merged set
+    copies = (1 + (len(coset_offsets(coarse_step)) if kmesh_error else 0)) * (processes + (processes > 1))
     method = _occupation_method(occupation_method, mu, temperature, n_channels, memory_bytes, copies)
     job = _plan(
         model, mu, temperature, kmesh, memory_bytes, interpolation, int(processes), degeneracy_tol=degeneracy_tol,
@@ -293,14 +294,7 @@ def compute_susceptibility(
     )  # fmt: skip
     partial = sum_zone(job, int(processes), progress)
     responses = _normalise(partial.sums.totals(), kmesh, model, relaxation_time_fs)
-    errors, coarse_kmesh = {}, None
-    if kmesh_error:
-        coarse_kmesh = (kmesh[0] // job.coarse_step[0], kmesh[1] // job.coarse_step[1])
-        cosets = [_normalise(sums.totals(), coarse_kmesh, model, relaxation_time_fs) for sums in partial.cosets]
-        errors = {
-            f"{name}_kmesh_error": np.max([np.abs(responses[name] - coset[name]) for coset in cosets], axis=0)
-            for name in _present(responses)
-        }
+    coarse_kmesh, errors = _kmesh_errors(job, partial, responses, relaxation_time_fs) if kmesh_error else (None, {})
     settings = {
         "degeneracy_tol_eV": degeneracy_tol,
         "bloch_convention": convention,
@@ -324,8 +318,16 @@ def compute_susceptibility(
     )
 
 
-def _present(responses: dict) -> list[str]:
-    return [name for name, value in responses.items() if value is not None]
+def _kmesh_errors(job: ZoneJob, partial, responses: dict, relaxation_time_fs) -> tuple[tuple[int, int], dict]:
+    """(coarse mesh, {"chi_kmesh_error": ...}): max over the coarse grids c of |X(kmesh) - X_c|, same units as X."""
+    coarse_kmesh = (job.kmesh[0] // job.coarse_step[0], job.kmesh[1] // job.coarse_step[1])
+    cosets = [_normalise(sums.totals(), coarse_kmesh, job.model, relaxation_time_fs) for sums in partial.cosets]
+    present = [name for name, value in responses.items() if value is not None]
+    errors = {
+        f"{name}_kmesh_error": np.max([np.abs(responses[name] - coset[name]) for coset in cosets], axis=0)
+        for name in present
+    }
+    return coarse_kmesh, errors
 
 
 def _normalise(sums: dict, kmesh, model, relaxation_time_fs) -> dict:

@@ -101,11 +101,7 @@ class ZoneJob:
     @property
     def cosets(self) -> list[tuple[int, int]]:
         """Offsets (r1, r2) of the coarse grids of the error estimate (empty without one)."""
-        if self.coarse_step is None:
-            return []
-        return [
-            (r1, r2) for r1 in sorted({0, self.coarse_step[0] // 2}) for r2 in sorted({0, self.coarse_step[1] // 2})
-        ]
+        return [] if self.coarse_step is None else coset_offsets(self.coarse_step)
 
     def piece_size(self, piece) -> int:
         if self.block:
@@ -195,6 +191,11 @@ def sum_zone(job: ZoneJob, processes: int = 1, progress=None) -> ZonePartial:
             if progress is not None:
                 progress(done, total)
     return result
+
+
+def coset_offsets(step: tuple[int, int]) -> list[tuple[int, int]]:
+    """Offsets r of the coarse grids i = r mod step used by the error estimate: r_a in {0, step_a // 2}."""
+    return [(r1, r2) for r1 in sorted({0, step[0] // 2}) for r2 in sorted({0, step[1] // 2})]
 
 
 def _split(items: list, n_groups: int) -> list[list]:
