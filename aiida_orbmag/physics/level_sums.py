@@ -123,7 +123,7 @@ class BinnedSums(_LevelSums):
         super().__init__(mu, temperature)
         self.channels = ("sea",) + tuple(name for name in DERIVATIVE_CHANNELS if name in channels)
         hot = temperature[temperature > 0]
-        self.width, self.lowest, n_bins = _fine_grid(mu, hot)
+        self.width, self.lowest, n_bins = _fine_grid(mu, hot) if hot.size else (1.0, 0.0, 0)
         self.moments = np.zeros((n_bins, TAYLOR_ORDER + 1, 2 * len(self.channels)))
         self.below = np.zeros(2)  # sea sum of the levels below every window
 

@@ -268,7 +268,7 @@ def compute_susceptibility(
     :param progress: callable ``progress(done_k, total_k)``, called as chunks (or, with processes, pieces) finish.
     :param processes: worker processes (concurrent.futures) sharing the k-grid; the same results to round-off.
         Each process runs its own BLAS threads: keep processes x BLAS threads (OMP_NUM_THREADS,
-        OPENBLAS_NUM_THREADS) at or below the number of cores.
+        OPENBLAS_NUM_THREADS) at or below the number of cores (the workers' FFTs use one thread each).
     """
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"Unknown interpolation {interpolation!r}; use one of {INTERPOLATIONS}.")

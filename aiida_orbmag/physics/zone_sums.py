@@ -21,7 +21,7 @@ import dataclasses
 
 import numpy as np
 
-from . import geometry
+from . import fourier, geometry
 from .bands import band_basis
 from .fourier import FourierInterpolator, subgrid_offsets, subgrid_shape
 from .kgrid import chunks, uniform_grid
@@ -208,6 +208,7 @@ _WORKER: dict = {}
 
 
 def _start_worker(job: ZoneJob) -> None:
+    fourier.FFT_WORKERS = 1  # one core per worker process (BLAS threads are the caller's business)
     _WORKER["job"] = job
     _WORKER["interpolator"] = FourierInterpolator(job.model, job.convention, job.position_operator)
 
