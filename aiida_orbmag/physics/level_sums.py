@@ -192,19 +192,25 @@ class BinnedSums(_LevelSums):
             x = (self.lowest + (bins + 0.5) * merge * self.width - self.mu[block, None]) / kt
             f, s = _weights(x, h, int(len(self.channels) > 1))  # (n, b, w)
             moments = coarse[bins]  # (b, w, n, c)
-            sea = moments[..., :2]
-            out["chi"][block] += np.einsum("nbw,bwnc->bc", f[: TAYLOR_ORDER + 1], sea, optimize=True)
-            out["alpha"][block] += np.einsum("nbw,bwnc->bc", s[: TAYLOR_ORDER + 1], sea, optimize=True)
+            n_value = TAYLOR_ORDER + 1
+            value = _contract(f[:n_value], s[:n_value], moments[..., :2])  # (b, 2, c): f0 and s weights
+            out["chi"][block] += value[:, 0]
+            out["alpha"][block] += value[:, 1]
             if len(self.channels) == 1:
                 continue
-            rest = moments[..., 2:]
-            d_f = np.einsum("nbw,bwnc->bc", f[1:] * scale, rest, optimize=True)
-            d_s = np.einsum("nbw,bwnc->bc", s[1:] * scale, rest, optimize=True)
+            slope = _contract(f[1:] * scale, s[1:] * scale, moments[..., 2:])  # f0' and s' weights
             for column, name in enumerate(self.channels[1:]):
                 target = ("chi", "alpha") if name == "fermi_surface" else ("chi_ext", "alpha_ext")
-                out[target[0]][block] += d_f[:, 2 * column : 2 * column + 2]
-                out[target[1]][block] += d_s[:, 2 * column : 2 * column + 2]
+                out[target[0]][block] += slope[:, 0, 2 * column : 2 * column + 2]
+                out[target[1]][block] += slope[:, 1, 2 * column : 2 * column + 2]
         return out
+
+
+def _contract(f: np.ndarray, s: np.ndarray, moments: np.ndarray) -> np.ndarray:
+    """(b, 2, c) = sum_{w, n} [f, s][n, b, w] moments[b, w, n, c], as one batch of (2, w n) @ (w n, c) products."""
+    n_mu, span, order, n_col = moments.shape
+    weights = np.stack([f, s]).transpose(2, 0, 3, 1).reshape(n_mu, 2, span * order)
+    return weights @ moments.reshape(n_mu, span * order, n_col)
 
 
 def _fine_grid(mu: np.ndarray, hot: np.ndarray) -> tuple[float, float, int]:
@@ -250,9 +256,10 @@ def _weights(x: np.ndarray, h: float, extra: int) -> tuple[np.ndarray, np.ndarra
     needed = np.full(x.shape[1], order)
     for start, tail_order in TAIL_ORDERS:
         needed[distance >= start] = tail_order + extra
-    for value in np.unique(needed):
-        columns = np.flatnonzero(needed == value)
-        f[: value + 1, :, columns], s[: value + 1, :, columns] = _taylor_coefficients(x[:, columns], h, value)
+    edges = np.concatenate([[0], np.flatnonzero(np.diff(needed)) + 1, [len(needed)]])
+    for start, stop in zip(edges[:-1], edges[1:], strict=True):  # runs of columns with one order: views, no copies
+        value = needed[start]
+        f[: value + 1, :, start:stop], s[: value + 1, :, start:stop] = _taylor_coefficients(x[:, start:stop], h, value)
     return f, s
 
 
