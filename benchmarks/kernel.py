@@ -3,16 +3,23 @@
     python benchmarks/kernel.py                 # quick figures (a few minutes on 2 cores)
     python benchmarks/kernel.py --full          # grids up to 400x400 (long)
     python benchmarks/kernel.py --wannierberri  # also WannierBerri on the same _tb.dat and grid, if installed
+    python benchmarks/kernel.py --compare-exact # also 1000 mu x 10 T with the exact per-level weights (slow)
+    python benchmarks/kernel.py --memory-scan   # N_w = 112 on growing grids: peak memory and time per k
 
 For each model size N_w (random models with 169 R vectors, the size of a real 2D Wannier model) it prints
-k-points per second of ``compute_susceptibility`` with direct and FFT interpolation for 1 mu x 1 T and for
-1000 mu x 10 T, the peak of traced memory, and the ratios to
+k-points per second of ``compute_susceptibility`` with direct and FFT interpolation for 1 mu x 1 T (T = 0) and for
+1000 mu x 10 T (10-300 K, the default occupation method: binned Taylor sums), the extra cost of the latter, the peak
+of traced memory, and the ratios to
 
 - a plain per-k-point loop (interpolate, eigh, matrix elements and Lambda for one k at a time),
 - the stacked-eigh floor (``numpy.linalg.eigh`` of a stack of random Hermitian N_w x N_w matrices, same k count),
 - WannierBerri (optional): its Fermi-sea anomalous Hall conductivity (Berry curvature, an interband quantity of
   the same kind; its orbital magnetisation needs the CC_R matrix that a _tb.dat does not hold) on the same
   _tb.dat and grid.
+
+``--memory-scan`` runs N_w = 112 (``--scan-nw``) on grids 20x20, 40x40, 80x80, ... (``--scan-grids``) and prints
+the peak of traced memory and the time per k-point: the peak should not grow with N_k (chunks and FFT sub-grids are
+bounded by ``memory_bytes``) and the time should be linear in N_k.
 
 Figures are machine- and load-dependent; only the ratios of one run mean anything.
 """
@@ -48,6 +55,11 @@ def timed(function, repeat: int = 1) -> tuple[float, float]:
         peak = max(peak, tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     return best, peak
+
+
+def _keep(store: dict, run, *args, **kwargs):
+    """Call run and keep the occupation method it used."""
+    store["method"] = run(*args, **kwargs).settings["occupation_method"]
 
 
 def plain_loop(model, kpoints):
@@ -99,16 +111,33 @@ def wannierberri_time(model, kmesh):
             return None, f"WannierBerri failed: {type(error).__name__}: {error}"
 
 
+def memory_scan(num_wann: int, grids: list[int]) -> None:
+    """Peak traced memory and time per k-point of compute_susceptibility (1 mu, T = 0) on growing grids."""
+    model = random_model(num_wann, seed=1, hopping_range=6)
+    print(f"# memory scan, N_w = {num_wann}, 1 mu x 1 T (T = 0), default memory_bytes")
+    print("grid       N_k    time (s)  ms per k  peak MiB")
+    for n in grids:
+        seconds, peak = timed(functools.partial(compute_susceptibility, model, [0.0], [0.0], (n, n)))
+        print(f"{n:>4}x{n:<4} {n * n:>6}  {seconds:>9.1f}  {1e3 * seconds / (n * n):>8.2f}  {peak / 2**20:>8.0f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="grids up to 400x400")
     parser.add_argument("--wannierberri", action="store_true", help="also time WannierBerri")
+    parser.add_argument("--compare-exact", action="store_true", help="also 1000 mu x 10 T with exact weights")
     parser.add_argument("--sizes", type=int, nargs="*", default=[8, 32, 112])
+    parser.add_argument("--memory-scan", action="store_true", help="peak memory and time per k on growing grids")
+    parser.add_argument("--scan-nw", type=int, default=112, help="N_w of the memory scan")
+    parser.add_argument("--scan-grids", type=int, nargs="*", default=[20, 40, 80], help="n of the n x n scan grids")
     args = parser.parse_args()
+    print(f"# {os.cpu_count()} cores; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    if args.memory_scan:
+        memory_scan(args.scan_nw, args.scan_grids)
+        return
     grids = {8: 400, 32: 200, 112: 60} if args.full else {8: 96, 32: 36, 112: 12}
     mus, temps = np.linspace(-1.0, 1.0, 1000), np.linspace(10.0, 300.0, 10)
-    print(f"# {os.cpu_count()} cores; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
-    header = "N_w  grid     path    1mu1T k/s  1000mu10T k/s  extra(%)  peak MiB  x plain  x floor-time"
+    header = "N_w  grid     path    1mu1T k/s  1000mu10T k/s  method  extra(%)  peak MiB  x plain  x floor-time"
     print(header)
     for num_wann in args.sizes:
         n = grids.get(num_wann, 24)
@@ -119,15 +148,18 @@ def main():
         plain, _ = timed(functools.partial(plain_loop, model, sample))
         plain_per_k = plain / len(sample)
         floor, _ = timed(functools.partial(eigh_floor, num_wann, nk), repeat=2)
+        methods = ("auto", "exact") if args.compare_exact else ("auto",)
         for path in ("direct", "fft"):
             run = functools.partial(compute_susceptibility, model, kmesh=(n, n), interpolation=path)
             one, peak = timed(functools.partial(run, [0.0], [0.0]))
-            many, peak_many = timed(functools.partial(run, mus, temps))
-            print(
-                f"{num_wann:>3}  {n:>3}x{n:<3}  {path:<6}  {nk / one:>11.0f}  {nk / many:>13.0f}  "
-                f"{100 * (many / one - 1):>8.0f}  {max(peak, peak_many) / 2**20:>8.0f}  "
-                f"{plain_per_k * nk / one:>7.1f}  {one / floor:>12.1f}"
-            )
+            for method in methods:
+                result = {}
+                many, peak_many = timed(functools.partial(_keep, result, run, mus, temps, occupation_method=method))
+                print(
+                    f"{num_wann:>3}  {n:>3}x{n:<3}  {path:<6}  {nk / one:>11.0f}  {nk / many:>13.0f}  "
+                    f"{result['method']:<6}  {100 * (many / one - 1):>8.0f}  {max(peak, peak_many) / 2**20:>8.0f}  "
+                    f"{plain_per_k * nk / one:>7.1f}  {one / floor:>12.1f}"
+                )
         if args.wannierberri:
             seconds, what = wannierberri_time(model, (n, n))
             if seconds is None:

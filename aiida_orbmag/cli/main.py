@@ -6,9 +6,11 @@ Every failure the user can cause (a missing, truncated or inconsistent file, a n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import pathlib
+import sys
 
 import click
 import numpy as np
@@ -70,8 +72,21 @@ def _chemical_potentials(mu, mu_range):
     help="Diagonal position matrix (tight-binding approximation) instead of the full Wannier position matrix.",
 )
 @click.option("--relaxation-time", type=float, default=None, metavar="FS", help="Also the extrinsic part for tau (fs).")
+@click.option(
+    "--kmesh-error",
+    is_flag=True,
+    help="Also estimate the k-mesh error of chi and alpha (spread of shifted grids of half the mesh; same units).",
+)
+@click.option(
+    "--processes", type=click.IntRange(min=1), default=1, show_default=True, metavar="N",
+    help="Worker processes sharing the k-grid (keep N x BLAS threads at or below the number of cores).",
+)  # fmt: skip
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar on stderr [default: when stderr is a terminal]."
+)
 @click.option("--json", "json_file", type=click.Path(path_type=pathlib.Path), default=None, help="Write results.")
-def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approximation, relaxation_time, json_file):
+def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approximation, relaxation_time, kmesh_error,
+            processes, progress, json_file):  # fmt: skip
     """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat)."""
     from aiida_orbmag.io.wannier90 import read_tb_dat
     from aiida_orbmag.physics.response import compute_susceptibility
@@ -80,19 +95,38 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
     if not tb_file.is_file():
         raise click.ClickException(f"{tb_file}: no such file; give the path of a Wannier90 seedname_tb.dat.")
     model = read_tb_dat(tb_file)
-    result = compute_susceptibility(
-        model,
-        mus,
-        list(temperature),
-        tuple(kmesh),
-        degeneracy_tol=degeneracy_tol,
-        position_operator="diagonal" if tb_approximation else "full",
-        relaxation_time_fs=relaxation_time,
-    )
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    with _progress_bar(show_progress, kmesh[0] * kmesh[1]) as callback:
+        result = compute_susceptibility(
+            model,
+            mus,
+            list(temperature),
+            tuple(kmesh),
+            degeneracy_tol=degeneracy_tol,
+            position_operator="diagonal" if tb_approximation else "full",
+            relaxation_time_fs=relaxation_time,
+            kmesh_error=kmesh_error,
+            processes=processes,
+            progress=callback,
+        )
     click.echo(_table(model, result))
     if json_file is not None:
         json_file.write_text(json.dumps(_json_document(model, result), indent=2))
         click.echo(f"Wrote {json_file}")
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool, total_k: int):
+    """Yield a progress(done_k, total_k) callback drawing a bar on stderr, or None."""
+    if not enabled:
+        yield None
+        return
+    with click.progressbar(length=total_k, label="k-points", file=sys.stderr, show_pos=True) as bar:
+
+        def callback(done, total):
+            bar.update(done - bar.pos)
+
+        yield callback
 
 
 def _json_document(model, result) -> dict:
@@ -109,6 +143,12 @@ def _json_document(model, result) -> dict:
             "chi_nm_per_ohm": result.chi_extrinsic_nm_per_ohm.tolist(),
             "alpha_nA_nm_per_K": result.alpha_extrinsic_na_nm_per_k.tolist(),
         }
+    if result.chi_kmesh_error is not None:
+        document["kmesh_error"] = {
+            "coarse_kmesh": list(result.coarse_kmesh),
+            "chi_nm_per_ohm": result.chi_kmesh_error_nm_per_ohm.tolist(),
+            "alpha_nA_nm_per_K": result.alpha_kmesh_error_na_nm_per_k.tolist(),
+        }
     return document
 
 
@@ -124,6 +164,13 @@ def _table(model, result) -> str:
     extrinsic = result.chi_extrinsic is not None
     if extrinsic:
         header += f" {'chi_ext_x':>12} {'chi_ext_y':>12}"
+    errors = result.chi_kmesh_error is not None
+    if errors:
+        lines.append(
+            f"d...: estimated k-mesh error (spread of shifted {result.coarse_kmesh[0]}x{result.coarse_kmesh[1]} "
+            "grids around the full mesh), same units"
+        )
+        header += f" {'dchi_x':>10} {'dchi_y':>10} {'dalpha_x':>10} {'dalpha_y':>10}"
     lines.append(header)
     for t_index, t in enumerate(result.temperature):
         for mu_index, mu in enumerate(result.mu):
@@ -132,6 +179,10 @@ def _table(model, result) -> str:
             if extrinsic:
                 ext = result.chi_extrinsic_nm_per_ohm[t_index, mu_index]
                 row += f" {ext[0]:12.4e} {ext[1]:12.4e}"
+            if errors:
+                d_chi = result.chi_kmesh_error_nm_per_ohm[t_index, mu_index]
+                d_alpha = result.alpha_kmesh_error_na_nm_per_k[t_index, mu_index]
+                row += f" {d_chi[0]:10.2e} {d_chi[1]:10.2e} {d_alpha[0]:10.2e} {d_alpha[1]:10.2e}"
             lines.append(row)
     return "\n".join(lines)
 

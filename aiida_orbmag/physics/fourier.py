@@ -97,8 +97,14 @@ class FourierInterpolator:
             # (r, a*m*n): x block then y block
             self.pos = np.ascontiguousarray(np.moveaxis(r, -1, 1)).reshape(model.num_r, 2 * nw * nw)
 
-    def at(self, kpoints: np.ndarray, second_derivatives: bool = True) -> WannierGaugeMatrices:
-        """The Wannier-gauge matrices at ``kpoints`` (nk, 2) Cartesian 1/Å, by direct sums over R."""
+    def at(
+        self, kpoints: np.ndarray, second_derivatives: bool = True, connection_derivative: bool = True
+    ) -> WannierGaugeMatrices:
+        """The Wannier-gauge matrices at ``kpoints`` (nk, 2) Cartesian 1/Å, by direct sums over R.
+
+        ``second_derivatives``: also d²H/dk_a dk_b; ``connection_derivative``: also dA^W_a/dk_b (needed for dV/dk
+        and the Berry curvature). What is not asked for is None.
+        """
         kpoints = np.asarray(kpoints, dtype=float)
         nk, nw = len(kpoints), self.num_wann
         phase = np.exp(1j * kpoints @ self.r_cart.T)  # (k, r)
@@ -106,7 +112,8 @@ class FourierInterpolator:
         moments = (weights @ self.hop).reshape(-1, nk, nw, nw)
         positions = None
         if self.pos is not None:
-            positions = (weights[: 3 * nk] @ self.pos).reshape(3, nk, 2, nw, nw)
+            n_pos = 3 if connection_derivative else 1
+            positions = (weights[: n_pos * nk] @ self.pos).reshape(n_pos, nk, 2, nw, nw)
         return self._assemble(kpoints, moments, positions, second_derivatives)
 
     def grid_blocks(
@@ -116,9 +123,13 @@ class FourierInterpolator:
         block_points: int,
         second_derivatives: bool = True,
         chunk_points: int | None = None,
+        offsets=None,
+        connection_derivative: bool = True,
     ):
         """Yield ``(kpoints, matrices)`` covering the uniform grid of :func:`~.kgrid.uniform_grid`, by FFT, in
-        pieces of at most ``chunk_points`` k-points (default: a whole FFT sub-grid).
+        pieces of at most ``chunk_points`` k-points (default: a whole FFT sub-grid); ``offsets`` restricts them to
+        the sub-grids (s1, s2) listed (default: all, see :func:`subgrid_offsets`). ``second_derivatives`` and
+        ``connection_derivative`` as in :meth:`at`.
 
         The grid (n1, n2) is split into m1 m2 sub-grids of f1 x f2 points (f_i divides n_i, f1 f2 <= block_points):
         k = ((j1 m1 + s1)/n1) b1 + ((j2 m2 + s2)/n2) b2. For one offset (s1, s2), k.R = 2 pi (j1 R1/f1 + j2 R2/f2)
@@ -134,20 +145,21 @@ class FourierInterpolator:
         j1, j2 = (index.reshape(-1) for index in np.meshgrid(np.arange(f1), np.arange(f2), indexing="ij"))
         weights = self._moment_weights(second_derivatives)
         nw = self.num_wann
-        for s1 in range(m1):
-            for s2 in range(m2):
-                frac = np.stack([(j1 * m1 + s1) / n1, (j2 * m2 + s2) / n2], axis=-1)
-                kpoints = frac @ reciprocal_2d
-                offset = np.exp(2j * np.pi * (s1 * self.r_int[:, 0] / n1 + s2 * self.r_int[:, 1] / n2))
-                moments = _sum_in_place(fold.moments(fold.hop, weights, offset, kpoints) for fold in folds)
-                moments = moments.reshape(len(weights), f1 * f2, nw, nw)
-                positions = None
-                if self.pos is not None:
-                    positions = _sum_in_place(fold.moments(fold.pos, weights[:3], offset, kpoints) for fold in folds)
-                    positions = positions.reshape(3, f1 * f2, 2, nw, nw)
-                for part in chunks(f1 * f2, chunk_points or f1 * f2):
-                    subset = None if positions is None else positions[:, part]
-                    yield kpoints[part], self._assemble(kpoints[part], moments[:, part], subset, second_derivatives)
+        for s1, s2 in subgrid_offsets(kmesh, block_points) if offsets is None else offsets:
+            frac = np.stack([(j1 * m1 + s1) / n1, (j2 * m2 + s2) / n2], axis=-1)
+            kpoints = frac @ reciprocal_2d
+            offset = np.exp(2j * np.pi * (s1 * self.r_int[:, 0] / n1 + s2 * self.r_int[:, 1] / n2))
+            moments = _sum_in_place(fold.moments(fold.hop, weights, offset, kpoints) for fold in folds)
+            moments = moments.reshape(len(weights), f1 * f2, nw, nw)
+            positions = None
+            if self.pos is not None:
+                n_pos = 3 if connection_derivative else 1
+                positions = _sum_in_place(fold.moments(fold.pos, weights[:n_pos], offset, kpoints) for fold in folds)
+                positions = positions.reshape(n_pos, f1 * f2, 2, nw, nw)
+            for part in chunks(f1 * f2, chunk_points or f1 * f2):
+                subset = None if positions is None else positions[:, part]
+                yield kpoints[part], self._assemble(kpoints[part], moments[:, part], subset, second_derivatives)
+            del moments, positions, subset  # before the next sub-grid's stacks exist: one set alive at a time
 
     def _moment_weights(self, second_derivatives: bool) -> list[np.ndarray]:
         """Per-R weights of the moments S, S_x, S_y (and S_xx, S_xy, S_yy): 1, R_a, R_a R_b (Cartesian Å)."""
@@ -162,7 +174,8 @@ class FourierInterpolator:
         return [np.flatnonzero(self.r_int[:, 2] == r3) for r3 in np.unique(self.r_int[:, 2])]
 
     def _assemble(self, kpoints, moments, positions, second_derivatives) -> WannierGaugeMatrices:
-        """H, dH, d2H, A, dA from the R-moments S.. (moment, k, m, n) and P.. (moment, k, a, m, n)."""
+        """H, dH, d2H, A, dA from the R-moments S.. (moment, k, m, n) and P.. (moment, k, a, m, n); dA only when
+        the P_b moments are there."""
         nk, nw = len(kpoints), self.num_wann
         envelope = np.exp(1j * np.einsum("ka,mna->kmn", kpoints, self.delta)) if self.convention == "I" else 1.0
         s, s_a = moments[0], moments[1:3]
@@ -189,6 +202,8 @@ class FourierInterpolator:
         if positions is not None:
             p = positions  # (moment, k, a, m, n)
             connection = envelope[:, None] * p[0] if self.convention == "I" else p[0]
+            if len(p) == 1:
+                return WannierGaugeMatrices(hamiltonian, dh, d2h, connection, None)
             dconnection = np.empty((nk, 2, 2, nw, nw), dtype=complex)
             for b in range(2):  # d/dk_b A_a = i E o (P_{b,a} + Delta_b P_a)
                 target = dconnection[:, :, b]
@@ -240,6 +255,12 @@ def _sum_in_place(arrays):
     for array in iterator:
         total += array
     return total
+
+
+def subgrid_offsets(kmesh, block_points: int) -> list[tuple[int, int]]:
+    """Offsets (s1, s2) of the sub-grids of :meth:`FourierInterpolator.grid_blocks`, each f1 f2 k-points."""
+    f1, f2 = subgrid_shape(kmesh, block_points)
+    return [(s1, s2) for s1 in range(kmesh[0] // f1) for s2 in range(kmesh[1] // f2)]
 
 
 def subgrid_shape(kmesh, block_points: int) -> tuple[int, int]:

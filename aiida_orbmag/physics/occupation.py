@@ -39,13 +39,18 @@ def fermi_dirac_derivative(energy, mu, temperature):
 
 
 def entropy_density(energy, mu, temperature):
-    """s0 / k_B (dimensionless), Xiao et al. Eq. 10; zero at T = 0."""
+    """s0 / k_B (dimensionless), Xiao et al. Eq. 10; zero at T = 0.
+
+    s0/k_B = x f0 + ln(1 + e^-x) with x = (e - mu)/k_B T is even in x; it is evaluated as
+    ln(1 + e^-|x|) + |x| f0(|x|), a sum of two positive terms, so that it keeps its relative precision deep below mu
+    (the literal form cancels there: 5e-9 relative error at x = -17, 2e-6 at x = -25).
+    """
     if temperature < 0:
         raise ValueError(f"The temperature must be >= 0 K, got {temperature} K.")
     if temperature == 0:
         return np.zeros(np.broadcast(np.asarray(energy), np.asarray(mu)).shape)
-    x = _reduced_energy(energy, mu, temperature)
-    return x * expit(-x) + np.logaddexp(0.0, -x)
+    magnitude = np.abs(_reduced_energy(energy, mu, temperature))
+    return np.log1p(np.exp(-magnitude)) + magnitude * expit(-magnitude)
 
 
 def entropy_density_derivative(energy, mu, temperature):

@@ -22,8 +22,11 @@ Extrinsic part (constant relaxation time tau; Xiao et al. Table I):
 
 in the same units, times tau/hbar (1/eV).
 
-Chemical potentials and temperatures are all evaluated from one pass over k: per-level quantities of a k-chunk are
-contracted with occupation matrices of shape (levels, n_mu) for each temperature.
+All chemical potentials and temperatures come from one pass over k (:mod:`aiida_orbmag.physics.zone_sums`): the
+per-level integrands of each k-chunk go into occupation sums (:mod:`aiida_orbmag.physics.level_sums`), either
+weighted at every (mu, T) (``occupation_method="exact"``) or binned in energy with Taylor moments, which makes many
+(mu, T) almost free and gives the same sums to round-off (``"binned"``). The same pass can sum the coarser sub-grid
+of every second point for an estimate of the k-mesh error, and the grid can be shared by worker processes.
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ from aiida_orbmag import __version__
 
 from . import geometry, occupation, units
 from .bands import band_basis
-from .fourier import FourierInterpolator, subgrid_shape
+from .fourier import FourierInterpolator, check_conventions, subgrid_shape
 from .kgrid import check_kmesh, chunks, uniform_grid
+from .level_sums import BinnedSums
 from .model import TightBindingModel
+from .zone_sums import PIECES_PER_PROCESS, SpectrumDiagnostics, ZoneJob, coset_offsets, sum_zone
 
 LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +56,9 @@ MIN_FFT_BLOCK = 16
 CHUNK_STACK_BYTES = 8 * 2**20
 DEFAULT_DEGENERACY_TOL_EV = 1e-5
 DEFAULT_MEMORY_BYTES = 2 * 2**30
+OCCUPATION_METHODS = ("auto", "binned", "exact")
+#: "auto" bins the levels from this many (mu, T > 0) pairs on; below, weighting every level is as cheap.
+AUTO_BINNED_PAIRS = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +67,8 @@ class SusceptibilityResult:
 
     ``chi_extrinsic`` / ``alpha_extrinsic`` (same shapes and units) are present when a relaxation time was given.
     ``settings`` records the conventions, ``diagnostics`` the degeneracy and gap statistics of the grid.
+    With ``kmesh_error=True``, ``chi_kmesh_error`` etc. (same shapes and units, >= 0) are the estimated k-mesh errors
+    of each response, from shifted grids of ``coarse_kmesh`` points (see :func:`compute_susceptibility`).
     """
 
     mu: np.ndarray
@@ -70,6 +80,11 @@ class SusceptibilityResult:
     diagnostics: dict
     chi_extrinsic: np.ndarray | None = None
     alpha_extrinsic: np.ndarray | None = None
+    coarse_kmesh: tuple[int, int] | None = None
+    chi_kmesh_error: np.ndarray | None = None
+    alpha_kmesh_error: np.ndarray | None = None
+    chi_extrinsic_kmesh_error: np.ndarray | None = None
+    alpha_extrinsic_kmesh_error: np.ndarray | None = None
 
     @property
     def chi_nm_per_ohm(self) -> np.ndarray:
@@ -87,9 +102,25 @@ class SusceptibilityResult:
     def alpha_extrinsic_na_nm_per_k(self) -> np.ndarray | None:
         return None if self.alpha_extrinsic is None else units.alpha_to_na_nm_per_k(self.alpha_extrinsic)
 
+    @property
+    def chi_kmesh_error_nm_per_ohm(self) -> np.ndarray | None:
+        return None if self.chi_kmesh_error is None else units.chi_to_nm_per_ohm(self.chi_kmesh_error)
+
+    @property
+    def alpha_kmesh_error_na_nm_per_k(self) -> np.ndarray | None:
+        return None if self.alpha_kmesh_error is None else units.alpha_to_na_nm_per_k(self.alpha_kmesh_error)
+
     def metadata(self) -> dict:
-        """JSON-friendly description of how the numbers were obtained."""
-        return {"kmesh": list(self.kmesh), **self.settings, "diagnostics": self.diagnostics, "version": __version__}
+        """JSON-friendly description of how the numbers were obtained (and the largest estimated k-mesh errors)."""
+        data = {"kmesh": list(self.kmesh), **self.settings, "diagnostics": self.diagnostics, "version": __version__}
+        if self.coarse_kmesh is not None:
+            data["kmesh_error"] = {
+                "estimate": "max over shifted coarse grids c of |X(kmesh) - X_c|, each c a sub-grid of kmesh",
+                "coarse_kmesh": list(self.coarse_kmesh),
+                "max_chi_error_nm_per_ohm": float(self.chi_kmesh_error_nm_per_ohm.max()),
+                "max_alpha_error_nA_nm_per_K": float(self.alpha_kmesh_error_na_nm_per_k.max()),
+            }
+        return data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,33 +135,6 @@ class LambdaMap:
     mu: float
     temperature: float
     kmesh: tuple[int, int] | None
-
-
-@dataclasses.dataclass
-class _Diagnostics:
-    """Running statistics of the spectrum over the grid (eV)."""
-
-    smallest_cluster_gap: float = np.inf
-    largest_degenerate_splitting: float = 0.0
-    largest_pair_splitting: float = 0.0
-    n_levels: int = 0
-
-    def update(self, energies: np.ndarray, tol: float) -> None:
-        spacing = np.diff(energies, axis=-1)
-        apart, together = spacing[spacing >= tol], spacing[spacing < tol]
-        self.smallest_cluster_gap = min(self.smallest_cluster_gap, float(apart.min(initial=np.inf)))
-        self.largest_degenerate_splitting = max(self.largest_degenerate_splitting, float(together.max(initial=0.0)))
-        if energies.shape[-1] % 2 == 0:
-            pairs = energies[:, 1::2] - energies[:, 0::2]
-            self.largest_pair_splitting = max(self.largest_pair_splitting, float(pairs.max(initial=0.0)))
-        self.n_levels += energies.size
-
-    def as_dict(self) -> dict:
-        return {
-            "smallest_gap_between_clusters_eV": self.smallest_cluster_gap,
-            "largest_splitting_inside_clusters_eV": self.largest_degenerate_splitting,
-            "largest_splitting_of_band_pairs_eV": self.largest_pair_splitting,
-        }
 
 
 def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs):
@@ -161,34 +165,55 @@ def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, re
     return mu, temperature, check_kmesh(kmesh)
 
 
-def _chunk_size(num_wann: int, n_mu_finite_t: int, memory_bytes: int) -> int:
+def _chunk_size(num_wann: int, n_mu_exact: int, memory_bytes: int) -> int:
     """k-points per band-basis chunk: about 60 complex (nw, nw) matrices plus four (levels, n_mu) occupation
-    matrices per k-point within a quarter of ``memory_bytes``, and no stack of (nw, nw) matrices above
-    CHUNK_STACK_BYTES (at N_w = 112, chunks of a 256 MiB budget ran at 14 ms/k against 19-29 ms/k for 2 GiB)."""
-    per_k = 16 * num_wann**2 * 60 + 8 * num_wann * n_mu_finite_t * 4
+    matrices of the exact method per k-point within a quarter of ``memory_bytes``, and no stack of (nw, nw)
+    matrices above CHUNK_STACK_BYTES (at N_w = 112, chunks of a 256 MiB budget ran at 14 ms/k against 19-29 ms/k
+    for 2 GiB)."""
+    per_k = 16 * num_wann**2 * 60 + 8 * num_wann * n_mu_exact * 4
     return max(1, min((memory_bytes // 4) // per_k, CHUNK_STACK_BYTES // (16 * num_wann**2)))
 
 
-def _level_quantities(wannier, degeneracy_tol, metric_form, extrinsic, diagnostics):
-    """Per-level (k, n flattened) arrays of one k-chunk: cluster energy (L,) and (L, 2) integrands."""
-    bands = band_basis(wannier, degeneracy_tol, derivatives=metric_form == "analytic")
-    diagnostics.update(bands.energies, degeneracy_tol)
-    connection = geometry.berry_connection(bands)
-    out = {"energy": bands.cluster_energy.reshape(-1)}
-    lam = geometry.lambda_first_term(bands, connection)  # (k, i, n)
-    if metric_form == "analytic":
-        lam = lam + geometry.lambda_metric_term(bands)
-    else:
-        g = geometry.quantum_metric(bands, connection)  # (k, i, l, n)
-        v = bands.cluster_velocity  # (k, j, n)
-        # -(1/2) eps_jl v_j G_il = -(1/2) (v_x G_iy - v_y G_ix): multiplies f0' (chi) or (s0/k_B)' (alpha)
-        out["fermi_surface"] = (-0.5 * (v[:, None, 0] * g[:, :, 1] - v[:, None, 1] * g[:, :, 0])).transpose(0, 2, 1)
-        out["fermi_surface"] = out["fermi_surface"].reshape(-1, 2)
-    out["sea"] = lam.transpose(0, 2, 1).reshape(-1, 2)
-    if extrinsic:
-        moment = geometry.orbital_moment(bands, connection)  # (k, n)
-        out["extrinsic"] = (bands.cluster_velocity * moment[:, None]).transpose(0, 2, 1).reshape(-1, 2)
-    return out
+def _occupation_method(method: str, mu, temperature, n_channels: int, memory_bytes: int, copies: int = 1) -> str:
+    """``"exact"`` or ``"binned"`` for the T > 0 sums (see :mod:`aiida_orbmag.physics.level_sums`); ``copies``:
+    histograms held at once (one per coarse grid of the k-mesh error estimate, plus one)."""
+    if method not in OCCUPATION_METHODS:
+        raise ValueError(f"Unknown occupation method {method!r}; use one of {OCCUPATION_METHODS}.")
+    n_pairs = len(mu) * int(np.count_nonzero(temperature > 0))
+    if method == "exact" or n_pairs == 0:
+        return "exact"
+    fits = copies * BinnedSums.histogram_bytes(mu, temperature, n_channels) <= memory_bytes // 8
+    if method == "binned" and not fits:
+        raise ValueError(
+            "The binned occupation sums need a histogram of bins k_B T_min wide over the whole mu range, which "
+            f"exceeds {memory_bytes // 8} bytes here (very low temperatures over a wide mu range); use "
+            "occupation_method='exact' or raise memory_bytes."
+        )
+    return "binned" if method == "binned" or (fits and n_pairs >= AUTO_BINNED_PAIRS) else "exact"
+
+
+def _error_subgrid(kmesh: tuple[int, int]) -> tuple[int, int]:
+    """Step (s1, s2) of the coarser grid of the k-mesh error estimate: the smallest prime factor of each n_i."""
+    step = tuple(next(p for p in range(2, n + 1) if n % p == 0) if n > 1 else 1 for n in kmesh)
+    if step == (1, 1):
+        raise ValueError("The k-mesh error estimate needs a mesh with more than one point along some axis.")
+    return step
+
+
+def _plan(model, mu, temperature, kmesh, memory_bytes, interpolation, processes, **job) -> ZoneJob:
+    """The ZoneJob: chunk size, FFT sub-grid size (0: direct sums over R), for one or several processes."""
+    memory_bytes = memory_bytes // processes
+    exact_weights = job["method"] == "exact" and np.any(temperature > 0)
+    chunk = _chunk_size(model.num_wann, len(mu) if exact_weights else 0, memory_bytes)
+    block = max(1, (memory_bytes // 2) // (12 * 16 * model.num_wann**2))
+    n_k = kmesh[0] * kmesh[1]
+    if processes > 1:  # enough sub-grids (or runs of k-points) to share out
+        block = min(block, max(1, n_k // (PIECES_PER_PROCESS * processes)))
+        chunk = min(chunk, -(-n_k // (PIECES_PER_PROCESS * processes)))
+    f1, f2 = subgrid_shape(kmesh, block)
+    worth_it = f1 * f2 >= min(max(MIN_FFT_BLOCK, model.num_r), n_k)
+    use_fft = interpolation == "fft" or (interpolation == "auto" and worth_it)
+    return ZoneJob(model, mu, temperature, kmesh, chunk=chunk, block=block if use_fft else 0, **job)
 
 
 def compute_susceptibility(
@@ -205,6 +230,10 @@ def compute_susceptibility(
     max_out_of_plane_hopping: float = 1e-3,
     memory_bytes: int = DEFAULT_MEMORY_BYTES,
     interpolation: str = "auto",
+    occupation_method: str = "auto",
+    kmesh_error: bool = False,
+    progress=None,
+    processes: int = 1,
 ) -> SusceptibilityResult:
     """Intrinsic chi(mu, T) ((e²/hbar) Å) and alpha(mu, T) ((|e| k_B/hbar) Å), Xiao et al. 2021 Eqs. 8-11.
 
@@ -217,37 +246,55 @@ def compute_susceptibility(
     :param metric_form: ``"analytic"`` (per-k derivative of the metric) or ``"fermi_surface"``.
     :param relaxation_time_fs: if given, also the extrinsic chi and alpha for this relaxation time (fs).
     :param max_out_of_plane_hopping: largest hopping along a3 (eV) accepted as a 2D model.
-    :param memory_bytes: bound on the per-chunk working arrays.
+    :param memory_bytes: bound on the working arrays (all processes together).
     :param interpolation: ``"fft"`` (sub-grids by FFT, :meth:`FourierInterpolator.grid_blocks`), ``"direct"``
         (sums over R per k-point) or ``"auto"`` (FFT when the mesh splits into sub-grids of at least N_R and 16
         points, so that folding the hoppings is shared by enough k-points). Both give the same numbers to
         round-off.
+    :param occupation_method: how the T > 0 occupation sums are formed (:mod:`aiida_orbmag.physics.level_sums`):
+        ``"exact"`` (weights of every level at every mu and T, cost ∝ n_mu n_T per k-point), ``"binned"``
+        (energy histogram of Taylor moments, cost per k-point independent of n_mu and n_T, same sums to
+        round-off) or ``"auto"`` (binned from AUTO_BINNED_PAIRS (mu, T > 0) pairs on, when its histogram fits in
+        an eighth of ``memory_bytes``). T = 0 always uses an exact cumulative sum.
+    :param kmesh_error: also estimate the k-mesh error of every response (``chi_kmesh_error`` etc., same units).
+        The mesh is the union of s1 s2 shifted coarse grids of (n1/s1, n2/s2) points (s_a the smallest prime
+        factor of n_a, 2 for even meshes) and X(kmesh) is their mean; the estimate is max_c |X(kmesh) - X_c| over
+        up to four of them (unshifted and most shifted, :func:`~.zone_sums.coset_offsets`), summed in the same
+        pass at no extra diagonalisation. It measures the sampling error of a grid of the coarse size, so it bounds the
+        error of ``kmesh`` whenever the error falls as the mesh is refined; several shifted grids make an
+        accidental agreement (one nested coarse grid close to the fine one) unlikely. Exponential convergence
+        (insulators, metals at T > 0 once k_B T is resolved) makes it a large overestimate; pre-asymptotic meshes
+        (k_B T not resolved, or T = 0 in a metal) can beat it.
+    :param progress: callable ``progress(done_k, total_k)``, called as chunks (or, with processes, pieces) finish.
+    :param processes: worker processes (concurrent.futures) sharing the k-grid; the same results to round-off.
+        Each process runs its own BLAS threads: keep processes x BLAS threads (OMP_NUM_THREADS,
+        OPENBLAS_NUM_THREADS) at or below the number of cores (the workers' FFTs use one thread each).
     """
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"Unknown interpolation {interpolation!r}; use one of {INTERPOLATIONS}.")
+    if isinstance(processes, bool) or not isinstance(processes, int | np.integer) or processes < 1:
+        raise ValueError(f"processes must be a positive integer, got {processes!r}.")
+    if progress is not None and not callable(progress):
+        raise ValueError("progress must be a callable progress(done_k, total_k) or None.")
     mu, temperature, kmesh = _check_inputs(
         model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs
     )
     model.check_two_dimensional(max_out_of_plane_hopping)
-    interpolator = FourierInterpolator(model, convention, position_operator)
+    check_conventions(model, convention, position_operator)
     extrinsic = relaxation_time_fs is not None
-    n_t, n_mu = len(temperature), len(mu)
-    sums = {name: np.zeros((n_t, n_mu, 2)) for name in ("chi", "alpha", "chi_ext", "alpha_ext")}
-    diagnostics = _Diagnostics()
-    n_mu_finite_t = n_mu if np.any(temperature > 0) else 0
-    chunk = _chunk_size(model.num_wann, n_mu_finite_t, memory_bytes)
-    second = metric_form == "analytic"
-    for wannier in _grid_matrices(interpolator, model, kmesh, chunk, memory_bytes, second, interpolation):
-        levels = _level_quantities(wannier, degeneracy_tol, metric_form, extrinsic, diagnostics)
-        _accumulate(sums, levels, mu, temperature)
-    norm = 1.0 / (kmesh[0] * kmesh[1] * model.cell_area)
-    chi = sums["chi"] * norm
-    alpha = units.ELECTRON_CHARGE_SIGN * sums["alpha"] * norm + 0.0  # + 0.0: no -0.0 at T = 0
-    chi_ext = alpha_ext = None
-    if extrinsic:
-        tau = units.relaxation_time_to_inverse_ev(relaxation_time_fs)
-        chi_ext = -tau * sums["chi_ext"] * norm
-        alpha_ext = -units.ELECTRON_CHARGE_SIGN * tau * sums["alpha_ext"] * norm
+    n_channels = 1 + (metric_form == "fermi_surface") + extrinsic
+    coarse_step = _error_subgrid(kmesh) if kmesh_error else None
+    # histograms alive at once: per process one per coarse grid plus one, and the parent's merged set
+    copies = (1 + (len(coset_offsets(coarse_step)) if kmesh_error else 0)) * (processes + (processes > 1))
+    method = _occupation_method(occupation_method, mu, temperature, n_channels, memory_bytes, copies)
+    job = _plan(
+        model, mu, temperature, kmesh, memory_bytes, interpolation, int(processes), degeneracy_tol=degeneracy_tol,
+        convention=convention, position_operator=position_operator, metric_form=metric_form, extrinsic=extrinsic,
+        method=method, coarse_step=coarse_step,
+    )  # fmt: skip
+    partial = sum_zone(job, int(processes), progress)
+    responses = _normalise(partial.sums.totals(), kmesh, model, relaxation_time_fs)
+    coarse_kmesh, errors = _kmesh_errors(job, partial, responses, relaxation_time_fs) if kmesh_error else (None, {})
     settings = {
         "degeneracy_tol_eV": degeneracy_tol,
         "bloch_convention": convention,
@@ -256,73 +303,50 @@ def compute_susceptibility(
         "relaxation_time_fs": relaxation_time_fs,
         "electron_charge_sign": units.ELECTRON_CHARGE_SIGN,
         "out_of_plane_hopping_eV": model.out_of_plane_hopping(),
+        "occupation_method": method,
     }
-    _warn_about_degeneracy(diagnostics, degeneracy_tol)
+    _warn_about_degeneracy(partial.diagnostics, degeneracy_tol)
     return SusceptibilityResult(
         mu=mu,
         temperature=temperature,
-        chi=chi,
-        alpha=alpha,
         kmesh=kmesh,
         settings=settings,
-        diagnostics=diagnostics.as_dict(),
-        chi_extrinsic=chi_ext,
-        alpha_extrinsic=alpha_ext,
+        diagnostics=partial.diagnostics.as_dict(),
+        coarse_kmesh=coarse_kmesh,
+        **responses,
+        **errors,
     )
 
 
-def _grid_matrices(interpolator, model, kmesh, chunk, memory_bytes, second_derivatives, interpolation):
-    """Wannier-gauge matrices of the whole uniform grid, chunk by chunk (order irrelevant for zone sums).
-
-    The FFT sub-grids take up to half of ``memory_bytes`` for their 12 R-moment stacks, so that folding the
-    hoppings (O(N_R N_w²) per sub-grid) is shared by many k-points; the band-basis work then goes in chunks.
-    """
-    reciprocal = model.reciprocal_lattice_2d
-    block = max(1, (memory_bytes // 2) // (12 * 16 * model.num_wann**2))
-    f1, f2 = subgrid_shape(kmesh, block)
-    worth_it = f1 * f2 >= min(max(MIN_FFT_BLOCK, model.num_r), kmesh[0] * kmesh[1])
-    if interpolation == "fft" or (interpolation == "auto" and worth_it):
-        blocks = interpolator.grid_blocks(reciprocal, kmesh, block, second_derivatives, chunk_points=chunk)
-        for _, wannier in blocks:
-            yield wannier
-        return
-    kpoints = uniform_grid(reciprocal, kmesh)
-    for part in chunks(len(kpoints), chunk):
-        yield interpolator.at(kpoints[part], second_derivatives)
+def _kmesh_errors(job: ZoneJob, partial, responses: dict, relaxation_time_fs) -> tuple[tuple[int, int], dict]:
+    """(coarse mesh, {"chi_kmesh_error": ...}): max over the coarse grids c of |X(kmesh) - X_c|, same units as X."""
+    coarse_kmesh = (job.kmesh[0] // job.coarse_step[0], job.kmesh[1] // job.coarse_step[1])
+    cosets = [_normalise(sums.totals(), coarse_kmesh, job.model, relaxation_time_fs) for sums in partial.cosets]
+    present = [name for name, value in responses.items() if value is not None]
+    errors = {
+        f"{name}_kmesh_error": np.max([np.abs(responses[name] - coset[name]) for coset in cosets], axis=0)
+        for name in present
+    }
+    return coarse_kmesh, errors
 
 
-def _accumulate(sums, levels, mu, temperature):
-    """Add one chunk's levels to the (n_T, n_mu, 2) sums."""
-    energy = levels["energy"][:, None]
-    for t_index, t in enumerate(temperature):
-        if t == 0:  # step occupations: a cumulative sum over sorted levels serves any number of mu exactly
-            sums["chi"][t_index] += _zero_temperature_sea(levels["energy"], levels["sea"], mu)
-            continue
-        occupied = occupation.fermi_dirac(energy, mu, t)  # (L, n_mu)
-        entropy = occupation.entropy_density(energy, mu, t)
-        sums["chi"][t_index] += occupied.T @ levels["sea"]
-        sums["alpha"][t_index] += entropy.T @ levels["sea"]
-        if "fermi_surface" in levels or "extrinsic" in levels:
-            d_occupied = occupation.fermi_dirac_derivative(energy, mu, t)
-            d_entropy = occupation.entropy_density_derivative(energy, mu, t)
-        if "fermi_surface" in levels:
-            sums["chi"][t_index] += d_occupied.T @ levels["fermi_surface"]
-            sums["alpha"][t_index] += d_entropy.T @ levels["fermi_surface"]
-        if "extrinsic" in levels:
-            sums["chi_ext"][t_index] += d_occupied.T @ levels["extrinsic"]
-            sums["alpha_ext"][t_index] += d_entropy.T @ levels["extrinsic"]
+def _normalise(sums: dict, kmesh, model, relaxation_time_fs) -> dict:
+    """Zone sums -> chi ((e²/hbar) Å), alpha ((|e| k_B/hbar) Å) and their extrinsic parts (None without tau)."""
+    norm = 1.0 / (kmesh[0] * kmesh[1] * model.cell_area)
+    out = {
+        "chi": sums["chi"] * norm,
+        "alpha": units.ELECTRON_CHARGE_SIGN * sums["alpha"] * norm + 0.0,  # + 0.0: no -0.0 at T = 0
+        "chi_extrinsic": None,
+        "alpha_extrinsic": None,
+    }
+    if relaxation_time_fs is not None:
+        tau = units.relaxation_time_to_inverse_ev(relaxation_time_fs)
+        out["chi_extrinsic"] = -tau * sums["chi_ext"] * norm
+        out["alpha_extrinsic"] = -units.ELECTRON_CHARGE_SIGN * tau * sums["alpha_ext"] * norm
+    return out
 
 
-def _zero_temperature_sea(energy, integrand, mu):
-    """(n_mu, 2) sum over levels of Theta(mu - e) integrand, with weight 1/2 for a level exactly at mu."""
-    order = np.argsort(energy)
-    cumulative = np.concatenate([np.zeros((1, 2)), np.cumsum(integrand[order], axis=0)])
-    below = np.searchsorted(energy[order], mu, side="left")
-    up_to = np.searchsorted(energy[order], mu, side="right")
-    return 0.5 * (cumulative[below] + cumulative[up_to])
-
-
-def _warn_about_degeneracy(diagnostics: _Diagnostics, tol: float) -> None:
+def _warn_about_degeneracy(diagnostics: SpectrumDiagnostics, tol: float) -> None:
     if diagnostics.smallest_cluster_gap < 10 * tol:
         LOGGER.warning(
             "Bands as close as %.2e eV are treated as distinct (degeneracy tolerance %.1e eV). If the model should "

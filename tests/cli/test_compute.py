@@ -131,3 +131,29 @@ def test_bad_options(arguments, message):
     assert result.exit_code != 0
     assert message in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_kmesh_error_processes_and_progress(tmp_path):
+    """--kmesh-error prints and writes the estimated errors, --processes gives the same numbers, --progress draws
+    on stderr only (the table on stdout stays clean)."""
+    from aiida_orbmag.physics.response import compute_susceptibility
+
+    out = tmp_path / "e.json"
+    result = CliRunner().invoke(
+        cli,
+        ["compute", str(REFERENCE), "--mu", "0.3", "--temperature", "300", "--kmesh", "16", "16", "--kmesh-error",
+         "--processes", "2", "--progress", "--json", str(out)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "dchi_x" in result.stdout and "shifted 8x8 grids" in result.stdout
+    assert "k-points" in result.stderr and "k-points" not in result.stdout
+    document = json.loads(out.read_text())
+    assert set(document) == {*JSON_KEYS, "kmesh_error"}
+    from aiida_orbmag.io.wannier90 import read_tb_dat
+
+    library = compute_susceptibility(read_tb_dat(REFERENCE), [0.3], [300.0], (16, 16), kmesh_error=True)
+    assert np.allclose(document["kmesh_error"]["chi_nm_per_ohm"], library.chi_kmesh_error_nm_per_ohm, rtol=1e-9)
+    assert np.allclose(document["chi_nm_per_ohm"], library.chi_nm_per_ohm, rtol=1e-12)
+    assert document["kmesh_error"]["coarse_kmesh"] == [8, 8]
+    assert document["metadata"]["kmesh_error"]["coarse_kmesh"] == [8, 8]

@@ -66,3 +66,13 @@ def test_metric_term_integrates_to_zero_in_an_insulator():
     first_sum = geometry.lambda_first_term(bands)[:, :, occupied].sum(axis=(0, 2))
     assert np.abs(metric_sum).max() < 1e-10 * np.abs(first_sum).max()
     assert np.abs(geometry.lambda_metric_term(bands)[:, :, occupied].sum(axis=2)).max() > 1e-3  # not zero pointwise
+
+
+@pytest.mark.parametrize("model", [gamma_matrix_model(), cri3_like_bilayer(zeeman=0.1)], ids=["gamma_pt", "split"])
+def test_lambda_metric_term_is_the_curl_of_the_metric_derivative(model, random_kpoints):
+    """The fast metric term (four components, real arithmetic) equals (1/2)(d_x G_iy - d_y G_ix) from the full
+    quantum_metric_derivative."""
+    bands = bands_at(model, random_kpoints)
+    dg = geometry.quantum_metric_derivative(bands)
+    expected = 0.5 * (dg[:, 0, :, 1] - dg[:, 1, :, 0])
+    assert np.abs(geometry.lambda_metric_term(bands) - expected).max() <= 1e-13 * np.abs(expected).max()
