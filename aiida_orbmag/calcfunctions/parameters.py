@@ -16,6 +16,7 @@
 | `lambda_map_temperature`      | float              | K    | 0.0        | its temperature                    |
 | `max_out_of_plane_hopping`    | float              | eV   | 1e-3       | largest hopping along a3           |
 | `symmetry_operations`         | list of dict       |      | None       | magnetic point group (below)       |
+| `kmesh_error`                 | bool               |      | False      | also the estimated k-mesh error    |
 
 A symmetry operation is ``{"rotation": [[r11, r12], [r21, r22]], "time_reversal": bool}``: its in-plane Cartesian
 2x2 block and whether it is combined with time reversal.
@@ -43,6 +44,7 @@ DEFAULTS = {
     "lambda_map_temperature": 0.0,
     "max_out_of_plane_hopping": 1e-3,
     "symmetry_operations": None,
+    "kmesh_error": False,
 }
 KNOWN_KEYS = {"chemical_potentials", "chemical_potential_range", "kmesh", *DEFAULTS}
 
@@ -72,6 +74,7 @@ class SusceptibilityParameters:
     lambda_map_temperature: float
     max_out_of_plane_hopping: float
     symmetry_operations: list[symmetry.PointOperation] | None
+    kmesh_error: bool = False
 
     def core_conventions(self) -> dict:
         """The keyword arguments shared by the physics core's susceptibility and Lambda(k) map."""
@@ -118,6 +121,7 @@ def parse_parameters(raw: dict) -> SusceptibilityParameters:
         lambda_map_temperature=_non_negative(values["lambda_map_temperature"], "lambda_map_temperature"),
         max_out_of_plane_hopping=_non_negative(values["max_out_of_plane_hopping"], "max_out_of_plane_hopping"),
         symmetry_operations=_symmetry_operations(values["symmetry_operations"]),
+        kmesh_error=_flag(values, "kmesh_error"),
     )
 
 

@@ -3,8 +3,10 @@
 Inputs: ``tight_binding`` (:class:`~aiida_orbmag.data.TightBindingData`) and ``parameters`` (Dict, keys in
 :mod:`aiida_orbmag.calcfunctions.parameters`). Outputs (ArrayData, each array's unit in the ``units`` attribute):
 
-- ``chi``: ``chi`` (n_T, n_mu, 2) nm/Ohm and ``chi_reduced`` in (e²/hbar) Å, ``mu`` (eV), ``temperature`` (K);
-- ``alpha``: ``alpha`` (n_T, n_mu, 2) nA nm/K and ``alpha_reduced`` in (|e| k_B/hbar) Å, ``mu``, ``temperature``;
+- ``chi``: ``chi`` (n_T, n_mu, 2) nm/Ohm and ``chi_reduced`` in (e²/hbar) Å, ``mu`` (eV), ``temperature`` (K), and
+  with ``kmesh_error`` the estimated k-mesh error ``chi_kmesh_error`` (nm/Ohm);
+- ``alpha``: ``alpha`` (n_T, n_mu, 2) nA nm/K and ``alpha_reduced`` in (|e| k_B/hbar) Å, ``mu``, ``temperature``
+  (and ``alpha_kmesh_error``, nA nm/K);
 - ``extrinsic`` (when ``relaxation_time_fs`` is given): ``chi`` and ``alpha`` of the relaxation-time part;
 - ``lambda_map`` (when ``lambda_map_mu`` is given): ``kpoints`` (nk, 2) 1/Å and ``lambda`` (nk, 2) (e/hbar) Å³;
 - ``summary`` (Dict): largest |chi| and where, Mott-identity residual, symmetry check, k-mesh, conventions, version.
@@ -88,6 +90,7 @@ def compute_susceptibility(tight_binding, parameters):
             settings.kmesh,
             metric_form=settings.metric_form,
             relaxation_time_fs=settings.relaxation_time_fs,
+            kmesh_error=settings.kmesh_error,
             **settings.core_conventions(),
         )
         outputs = {"chi": _chi_node(result), "alpha": _alpha_node(result)}
@@ -117,14 +120,22 @@ def _chi_node(result) -> ArrayData:
     node = ArrayData()
     node.set_array("chi", result.chi_nm_per_ohm)
     node.set_array("chi_reduced", result.chi)
-    return _with_axes(node, result, {"chi": "nm/Ohm", "chi_reduced": "(e^2/hbar) Angstrom"})
+    units = {"chi": "nm/Ohm", "chi_reduced": "(e^2/hbar) Angstrom"}
+    if result.chi_kmesh_error is not None:
+        node.set_array("chi_kmesh_error", result.chi_kmesh_error_nm_per_ohm)
+        units["chi_kmesh_error"] = "nm/Ohm"
+    return _with_axes(node, result, units)
 
 
 def _alpha_node(result) -> ArrayData:
     node = ArrayData()
     node.set_array("alpha", result.alpha_na_nm_per_k)
     node.set_array("alpha_reduced", result.alpha)
-    return _with_axes(node, result, {"alpha": "nA nm/K", "alpha_reduced": "(|e| k_B/hbar) Angstrom"})
+    units = {"alpha": "nA nm/K", "alpha_reduced": "(|e| k_B/hbar) Angstrom"}
+    if result.alpha_kmesh_error is not None:
+        node.set_array("alpha_kmesh_error", result.alpha_kmesh_error_na_nm_per_k)
+        units["alpha_kmesh_error"] = "nA nm/K"
+    return _with_axes(node, result, units)
 
 
 def _extrinsic_node(result) -> ArrayData:
@@ -182,6 +193,7 @@ def summary(result, settings: SusceptibilityParameters, uncancelled_scale=None) 
         "mott_identity": mott_residual(result),
         "symmetry": symmetry_report(result, settings.symmetry_operations, uncancelled_scale),
         "kmesh": list(result.kmesh),
+        **({"kmesh_error": result.metadata()["kmesh_error"]} if result.coarse_kmesh is not None else {}),
         "conventions": result.settings,
         "diagnostics": result.diagnostics,
         "aiida_orbmag_version": __version__,

@@ -223,3 +223,26 @@ def test_exit_codes_are_unique_and_full_sentences():
     assert len(statuses) == len(set(statuses))
     for code in EXIT_CODES.values():
         assert code.message[0].isupper() and (code.message.endswith(".") or code.message.endswith("{reason}"))
+
+
+def test_kmesh_error_is_stored_with_the_result(bilayer):
+    """With kmesh_error the chi and alpha nodes carry the library's error estimate (same units), and the summary its
+    largest value; on this model the estimate at 16x16 bounds the actual error against a 96x96 reference."""
+    parameters = {"chemical_potentials": [0.3], "temperatures": [300.0], "kmesh": [16, 16], "kmesh_error": True}
+    results, node = run(bilayer, **parameters)
+    assert node.is_finished_ok
+    library = response.compute_susceptibility(cri3_like_bilayer(), [0.3], [300.0], (16, 16), kmesh_error=True)
+    chi = results["chi"]
+    np.testing.assert_array_equal(chi.get_array("chi_kmesh_error"), library.chi_kmesh_error_nm_per_ohm)
+    np.testing.assert_array_equal(
+        results["alpha"].get_array("alpha_kmesh_error"), library.alpha_kmesh_error_na_nm_per_k
+    )
+    assert chi.base.attributes.get("units")["chi_kmesh_error"] == "nm/Ohm"
+    summary = results["summary"].get_dict()
+    assert summary["kmesh_error"]["coarse_kmesh"] == [8, 8]
+    assert summary["kmesh_error"]["max_chi_error_nm_per_ohm"] == pytest.approx(chi.get_array("chi_kmesh_error").max())
+    reference = response.compute_susceptibility(cri3_like_bilayer(), [0.3], [300.0], (96, 96)).chi_nm_per_ohm
+    actual = np.abs(chi.get_array("chi") - reference)
+    assert np.all(actual <= chi.get_array("chi_kmesh_error") + 1e-12 * np.abs(reference).max())
+    plain, _ = run(bilayer, **{**parameters, "kmesh_error": False})
+    assert "chi_kmesh_error" not in plain["chi"].get_arraynames() and "kmesh_error" not in plain["summary"].get_dict()

@@ -44,6 +44,7 @@ def test_protocol_snapshot(codes, families, protocol, kmesh, num_mu, temperature
         "relative_to_fermi_energy": True,
         "temperatures": temperatures,
         "kmesh": kmesh,
+        "kmesh_error": True,
     }
     assert builder.spin_axis.get_list() == [0.0, 0.0] and "relax" not in builder._inputs(prune=True)
     # collinear candidates with the scalar-relativistic family, spin-orbit Wannierisation with the fully relativistic
