@@ -5,6 +5,7 @@
     python benchmarks/kernel.py --wannierberri  # also WannierBerri on the same _tb.dat and grid, if installed
     python benchmarks/kernel.py --compare-exact # also 1000 mu x 10 T with the exact per-level weights (slow)
     python benchmarks/kernel.py --memory-scan   # N_w = 112 on growing grids: peak memory and time per k
+    python benchmarks/kernel.py --fermi-surface # also chi with the Fermi-surface metric form (no second derivatives)
 
 For each model size N_w (random models with 169 R vectors, the size of a real 2D Wannier model) it prints
 k-points per second of ``compute_susceptibility`` with direct and FFT interpolation for 1 mu x 1 T (T = 0) and for
@@ -84,7 +85,8 @@ def eigh_floor(num_wann, nk, chunk=64):
 
 
 def wannierberri_time(model, kmesh):
-    """Seconds for WannierBerri's Fermi-sea orbital magnetisation on the same model and grid, or a reason."""
+    """Seconds for WannierBerri's Fermi-sea anomalous Hall conductivity on the same model and grid (after a warm-up
+    run that compiles its numba kernels), or a reason."""
     try:
         import wannierberri as wberri
         from wannierberri.calculators.static import AHC
@@ -101,6 +103,9 @@ def wannierberri_time(model, kmesh):
             here = os.getcwd()
             os.chdir(folder)  # wberri.run writes its result files into the working directory
             try:
+                # warm-up on a 4x4 grid: numba compiles WannierBerri's kernels on first use, which is not throughput
+                warm_up = wberri.Grid(system, NK=(4, 4, 1), NKFFT=(4, 4, 1))
+                wberri.run(system, grid=warm_up, calculators=calculators, print_Kpoints=False)
                 start = time.perf_counter()
                 wberri.run(system, grid=grid, calculators=calculators, print_Kpoints=False)
                 seconds = time.perf_counter() - start
@@ -126,6 +131,9 @@ def main():
     parser.add_argument("--full", action="store_true", help="grids up to 400x400")
     parser.add_argument("--wannierberri", action="store_true", help="also time WannierBerri")
     parser.add_argument("--compare-exact", action="store_true", help="also 1000 mu x 10 T with exact weights")
+    parser.add_argument(
+        "--fermi-surface", action="store_true", help="also the Fermi-surface metric form (1 mu, 300 K), no d2H/dk2"
+    )
     parser.add_argument("--sizes", type=int, nargs="*", default=[8, 32, 112])
     parser.add_argument("--memory-scan", action="store_true", help="peak memory and time per k on growing grids")
     parser.add_argument("--scan-nw", type=int, default=112, help="N_w of the memory scan")
@@ -160,6 +168,13 @@ def main():
                     f"{result['method']:<6}  {100 * (many / one - 1):>8.0f}  {max(peak, peak_many) / 2**20:>8.0f}  "
                     f"{plain_per_k * nk / one:>7.1f}  {one / floor:>12.1f}"
                 )
+        if args.fermi_surface:
+            run = functools.partial(compute_susceptibility, model, [0.0], [300.0], (n, n), metric_form="fermi_surface")
+            seconds, peak = timed(run)
+            print(
+                f"{num_wann:>3}  {n:>3}x{n:<3}  {'auto':<6}  {nk / seconds:>11.0f}  (Fermi-surface form, 300 K)  "
+                f"peak {peak / 2**20:.0f} MiB  x plain {plain_per_k * nk / seconds:.1f}  x floor {seconds / floor:.1f}"
+            )
         if args.wannierberri:
             seconds, what = wannierberri_time(model, (n, n))
             if seconds is None:
