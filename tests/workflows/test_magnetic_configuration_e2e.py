@@ -12,12 +12,12 @@ from aiida import orm
 from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 
-from aiida_orbmag.workflows.demo import nickel_bilayer
+from aiida_orbmag.codes import PREPEND_TEXT
+from aiida_orbmag.workflows.demo import nickel_bilayer, pw_parameters
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain
 from tests.conftest import executable
 
 PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.pbe-nd-rrkjus.UPF")
-PREPEND = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1"
 
 
 @pytest.mark.slow
@@ -26,22 +26,11 @@ def test_nickel_bilayer_ground_state(aiida_profile, aiida_code_installed):
         label="pw-magnetic-e2e",
         filepath_executable=executable("pw.x"),
         default_calc_job_plugin="quantumespresso.pw",
-        prepend_text=PREPEND,
+        prepend_text=PREPEND_TEXT,
     )
     kpoints = orm.KpointsData()
     kpoints.set_kpoints_mesh([6, 6, 1])
-    parameters = {
-        "CONTROL": {"calculation": "scf"},
-        "SYSTEM": {
-            "ecutwfc": 25.0,
-            "ecutrho": 200.0,
-            "occupations": "smearing",
-            "smearing": "cold",
-            "degauss": 0.02,
-            "assume_isolated": "2D",
-        },
-        "ELECTRONS": {"conv_thr": 1e-8, "mixing_beta": 0.3},
-    }
+    parameters = pw_parameters("scf", spin_orbit=False)  # the demo's: 25 / 200 Ry, cold smearing
     options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": 2}, "max_wallclock_seconds": 1800}
     inputs = {
         "structure": nickel_bilayer(),

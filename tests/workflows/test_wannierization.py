@@ -15,6 +15,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 
+from aiida_orbmag.codes import PREPEND_TEXT
 from aiida_orbmag.workflows.demo import pw_parameters
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 from tests.conftest import executable
@@ -27,14 +28,13 @@ ON_GRID_TOLERANCE_EV = 1e-3
 #: 4s band is free-electron-like and needs long hoppings that a 6x6 supercell cuts. Measured: 0.19 eV worst state in the
 #: frozen window (0.10 eV up to E_F; 0.35 eV on a 4x4 grid).
 OFF_GRID_TOLERANCE_EV = 0.25
-PREPEND = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1"
 
 
 @pytest.fixture
 def qe_codes(aiida_code_installed, wannier90_code):
     def code(label, name, plugin):
         return aiida_code_installed(
-            label=label, filepath_executable=executable(name), default_calc_job_plugin=plugin, prepend_text=PREPEND
+            label=label, filepath_executable=executable(name), default_calc_job_plugin=plugin, prepend_text=PREPEND_TEXT
         )
 
     return {
