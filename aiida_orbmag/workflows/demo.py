@@ -44,25 +44,27 @@ def nickel_bilayer(a: float = 2.49, spacing: float = 2.03, height: float = 16.0)
     return structure
 
 
+def nickel_family(label: str, filename: str, cutoffs_ry=(25.0, 200.0), directory=PSEUDO_DIR):
+    """The aiida-pseudo family ``label`` holding Debian's Ni pseudopotential ``filename``, with the wavefunction and
+    charge-density cutoffs ``cutoffs_ry`` (Ry) as its "normal" stringency; made once per profile, then reused."""
+    path = pathlib.Path(directory) / filename
+    if not path.is_file():
+        raise ValueError(f"{path} is missing: apt-get install quantum-espresso-data (Debian).")
+    family = orm.QueryBuilder().append(CutoffsPseudoPotentialFamily, filters={"label": label}).first(flat=True)
+    if family is None:
+        with tempfile.TemporaryDirectory() as folder:
+            shutil.copy(path, pathlib.Path(folder) / filename)
+            family = CutoffsPseudoPotentialFamily.create_from_folder(pathlib.Path(folder), label, pseudo_type=UpfData)
+        family.description = f"Debian's {filename}"
+        wfc, rho = cutoffs_ry
+        family.set_cutoffs({"Ni": {"cutoff_wfc": wfc, "cutoff_rho": rho}}, stringency="normal", unit="Ry")
+    return family
+
+
 def pseudo_families(directory=PSEUDO_DIR) -> dict[str, CutoffsPseudoPotentialFamily]:
     """``{"scalar": ..., "full": ...}``: Debian's Ni ultrasoft pseudopotentials as the aiida-pseudo families
-    :data:`FAMILIES` (made once per profile, with the demo's cutoffs), so that a query from chi reaches the family."""
-    result = {}
-    for key, (label, filename) in FAMILIES.items():
-        path = pathlib.Path(directory) / filename
-        if not path.is_file():
-            raise ValueError(f"{path} is missing: apt-get install quantum-espresso-data (Debian).")
-        family = orm.QueryBuilder().append(CutoffsPseudoPotentialFamily, filters={"label": label}).first(flat=True)
-        if family is None:
-            with tempfile.TemporaryDirectory() as folder:
-                shutil.copy(path, pathlib.Path(folder) / filename)
-                family = CutoffsPseudoPotentialFamily.create_from_folder(
-                    pathlib.Path(folder), label, pseudo_type=UpfData
-                )
-            family.description = f"Debian's {filename} for the aiida-orbmag quick demo"
-            family.set_cutoffs({"Ni": {"cutoff_wfc": 25.0, "cutoff_rho": 200.0}}, stringency="normal", unit="Ry")
-        result[key] = family
-    return result
+    :data:`FAMILIES` with the demo's cutoffs, so that a query from chi reaches the family."""
+    return {key: nickel_family(label, filename, directory=directory) for key, (label, filename) in FAMILIES.items()}
 
 
 def pseudos(directory=PSEUDO_DIR) -> dict[str, UpfData]:
