@@ -245,7 +245,7 @@ def symmetry_report(result, operations, uncancelled_scale=None) -> dict:
         return {"known": False}
     allowed = symmetry.allowed_response(operations)
     report = {"known": True, **allowed.as_dict()}
-    forbidden = np.apply_along_axis(lambda c: allowed.forbidden_part(c, "intrinsic"), -1, result.chi_nm_per_ohm)
+    forbidden = allowed.forbidden_part(result.chi_nm_per_ohm, "intrinsic")
     size = np.linalg.norm(forbidden, axis=-1)  # (n_T, n_mu)
     t_index, mu_index = np.unravel_index(int(np.argmax(size)), size.shape)
     largest = float(size[t_index, mu_index])
@@ -267,7 +267,7 @@ def symmetry_report(result, operations, uncancelled_scale=None) -> dict:
     report["intrinsic_forbidden_is_small"] = bool(fraction <= SYMMETRY_WARNING_FRACTION)
     if result.chi_extrinsic is not None:
         chi = result.chi_extrinsic_nm_per_ohm
-        extrinsic = np.array([allowed.forbidden_part(c, "extrinsic") for c in chi.reshape(-1, 2)])
+        extrinsic = allowed.forbidden_part(chi, "extrinsic")
         largest = float(np.abs(extrinsic).max())
         report["extrinsic_largest_forbidden_nm_per_ohm"] = largest
         report["extrinsic_forbidden_is_small"] = bool(

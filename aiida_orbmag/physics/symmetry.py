@@ -81,10 +81,10 @@ class AllowedComponents:
         return bool(diagonal[0] > 1e-8), bool(diagonal[1] > 1e-8)
 
     def forbidden_part(self, chi, part: str = "intrinsic") -> np.ndarray:
-        """The component (2,) of ``chi`` outside the allowed subspace: zero for a symmetric result."""
+        """The component of ``chi`` (..., 2) outside the allowed subspace, same shape: zero for a symmetric result."""
         basis = self._basis(part)
         chi = np.asarray(chi, dtype=float)
-        return chi - basis.T @ (basis @ chi)
+        return chi - (chi @ basis.T) @ basis
 
     def as_dict(self) -> dict:
         x_int, y_int = self.allowed("intrinsic")

@@ -89,3 +89,10 @@ def test_uncancelled_scale_bounds_chi_and_sees_cancellation():
         sym.uncancelled_scale(lam.values, 10, model.cell_area)
     with pytest.raises(ValueError, match="cell area"):
         sym.uncancelled_scale(lam.values, 24 * 24, 0.0)
+
+
+def test_forbidden_part_of_a_stack_is_that_of_each_vector():
+    allowed = sym.allowed_response([sym.PointOperation([[0.0, 1.0], [1.0, 0.0]])])  # mirror on the diagonal
+    stack = np.random.default_rng(3).normal(size=(4, 5, 2))
+    expected = np.array([allowed.forbidden_part(vector) for vector in stack.reshape(-1, 2)]).reshape(stack.shape)
+    np.testing.assert_allclose(allowed.forbidden_part(stack), expected, rtol=0, atol=1e-15)
