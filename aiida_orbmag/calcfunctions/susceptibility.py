@@ -100,11 +100,10 @@ def compute_susceptibility(tight_binding, parameters):
             outputs["lambda_map"] = _lambda_map_node(model, settings, shift)
     except ValueError as error:
         return EXIT_CODES.ERROR_RESPONSE_FAILED.format(reason=str(error))
-    try:
-        scale = _uncancelled_scale(model, settings, result)
+    try:  # the symmetry check maps Lambda(k) once more, through the physics core
+        outputs["summary"] = Dict(summary(result, settings, _uncancelled_scale(model, settings)))
     except ValueError as error:
         return EXIT_CODES.ERROR_RESPONSE_FAILED.format(reason=str(error))
-    outputs["summary"] = Dict(summary(result, settings, scale))
     return outputs
 
 
@@ -120,22 +119,22 @@ def _chi_node(result) -> ArrayData:
     node = ArrayData()
     node.set_array("chi", result.chi_nm_per_ohm)
     node.set_array("chi_reduced", result.chi)
-    units = {"chi": "nm/Ohm", "chi_reduced": "(e^2/hbar) Angstrom"}
+    array_units = {"chi": "nm/Ohm", "chi_reduced": "(e^2/hbar) Angstrom"}
     if result.chi_kmesh_error is not None:
         node.set_array("chi_kmesh_error", result.chi_kmesh_error_nm_per_ohm)
-        units["chi_kmesh_error"] = "nm/Ohm"
-    return _with_axes(node, result, units)
+        array_units["chi_kmesh_error"] = "nm/Ohm"
+    return _with_axes(node, result, array_units)
 
 
 def _alpha_node(result) -> ArrayData:
     node = ArrayData()
     node.set_array("alpha", result.alpha_na_nm_per_k)
     node.set_array("alpha_reduced", result.alpha)
-    units = {"alpha": "nA nm/K", "alpha_reduced": "(|e| k_B/hbar) Angstrom"}
+    array_units = {"alpha": "nA nm/K", "alpha_reduced": "(|e| k_B/hbar) Angstrom"}
     if result.alpha_kmesh_error is not None:
         node.set_array("alpha_kmesh_error", result.alpha_kmesh_error_na_nm_per_k)
-        units["alpha_kmesh_error"] = "nA nm/K"
-    return _with_axes(node, result, units)
+        array_units["alpha_kmesh_error"] = "nA nm/K"
+    return _with_axes(node, result, array_units)
 
 
 def _extrinsic_node(result) -> ArrayData:
@@ -165,7 +164,7 @@ def _lambda_map_node(model, settings: SusceptibilityParameters, shift: float) ->
     return node
 
 
-def _uncancelled_scale(model, settings: SusceptibilityParameters, result):
+def _uncancelled_scale(model, settings: SusceptibilityParameters):
     """``(mu, T) -> (2,)`` nm/Ohm: the uncancelled scale of chi on the run's grid and conventions (one map each)."""
 
     def scale(mu: float, temperature: float) -> np.ndarray:
