@@ -28,3 +28,17 @@ def wannier90_code(aiida_code_installed):
         filepath_executable=executable("wannier90.x"),
         default_calc_job_plugin="orbmag.wannier90",
     )
+
+
+@pytest.fixture(scope="session")
+def nickel_afm_model_folder(tmp_path_factory):
+    """A folder with the real spin-orbit Wannier model of the quick demo (Ni(111) bilayer, interlayer
+    antiferromagnet, moments along y; tests/io/data/nickel_bilayer_afm): ``aiida_tb.dat`` and ``aiida_wsvec.dat``."""
+    import gzip
+    import pathlib
+
+    source = pathlib.Path(__file__).parent / "io" / "data" / "nickel_bilayer_afm"
+    folder = tmp_path_factory.mktemp("nickel_bilayer_afm")
+    for name in ("aiida_tb.dat", "aiida_wsvec.dat"):
+        (folder / name).write_bytes(gzip.decompress((source / f"{name}.gz").read_bytes()))
+    return folder

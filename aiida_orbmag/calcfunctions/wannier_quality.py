@@ -7,7 +7,11 @@ Two numbers decide whether a model may be used for orbital responses:
   are reproduced to round-off; off-grid k-points check the interpolation);
 - when the magnetic group contains PT (inversion times time reversal, e.g. interlayer-antiferromagnetic bilayer CrI3),
   every band is doubly degenerate, and the largest splitting of those pairs (eV) measures how much the model breaks
-  PT. Any such splitting is spurious and feeds straight into chi, which PT-even terms cannot produce.
+  PT. Any such splitting is spurious and feeds straight into chi, which PT-even terms cannot produce;
+- for every operation of the structure's magnetic group (spglib, the moments included), the largest |E(k) - E(gk)| of
+  the model's states in the frozen window, on the grid and off it, and whether the operation maps the Wannier centres
+  onto each other (:mod:`aiida_orbmag.physics.model_symmetry`). This is the direct test that a forbidden chi will
+  cancel: above :data:`SYMMETRY_TOLERANCE_EV` or :data:`CENTRE_TOLERANCE_ANGSTROM` the model breaks the symmetry.
 """
 
 from __future__ import annotations
@@ -17,8 +21,15 @@ import spglib
 from aiida import orm
 from aiida.engine import calcfunction
 
+from aiida_orbmag.physics import symmetry as point_symmetry
 from aiida_orbmag.physics.bands import band_energies
 from aiida_orbmag.physics.disentanglement import frozen_window_deviation
+from aiida_orbmag.physics.model_symmetry import band_symmetry_deviation, centre_symmetry_mismatch
+
+#: A model whose bands in the frozen window differ between k and g k by more than this (eV) breaks the symmetry.
+SYMMETRY_TOLERANCE_EV = 1e-3
+#: A model whose Wannier centres an operation maps more than this (Å) away from any centre breaks the symmetry.
+CENTRE_TOLERANCE_ANGSTROM = 1e-2
 
 
 def magnetic_moment_vectors(structure: orm.StructureData, moments: dict) -> np.ndarray:
@@ -74,6 +85,49 @@ def pt_pair_splitting(energies: np.ndarray) -> float:
     return float(np.max(pairs[:, :, 1] - pairs[:, :, 0]))
 
 
+def model_symmetry_report(model, structure, moments: dict, window, grids: dict) -> dict:
+    """Per operation of the magnetic group of ``structure`` with ``moments``: the model's largest band deviation
+    |E(k) - E(gk)| in ``window`` (eV) on each of ``grids`` (name -> fractional k-points) and its Wannier-centre
+    mismatch (Å); plus the largest of each and whether all stay within the tolerances."""
+    found = magnetic_symmetry(structure, moments)
+    lattice = np.array(structure.cell)
+    rows = {}
+    for rotation, translation, reversed_ in zip(
+        found["rotations"], found["translations"], found["time_reversals"], strict=True
+    ):
+        in_plane = point_symmetry.operations_from_spglib([rotation], [reversed_], lattice)
+        if not in_plane:
+            continue  # mixes z with the plane: not an operation of the layer
+        operation = in_plane[0]
+        key = (tuple(np.round(operation.rotation, 6).ravel()), operation.antiunitary)
+        mismatch = centre_symmetry_mismatch(model.centres, lattice, [rotation], [translation])[0]
+        row = rows.setdefault(
+            key,
+            {
+                "rotation": np.round(operation.rotation, 12).tolist(),
+                "time_reversal": operation.antiunitary,
+                "max_centre_mismatch_angstrom": 0.0,
+                **{
+                    f"max_band_deviation{suffix}_eV": band_symmetry_deviation(model, [operation], k, window)[0]
+                    for suffix, k in grids.items()
+                },
+            },
+        )
+        row["max_centre_mismatch_angstrom"] = max(row["max_centre_mismatch_angstrom"], mismatch)
+    operations = list(rows.values())
+    report = {"symmetry_operations": operations}
+    for suffix in grids:
+        report[f"max_symmetry_band_deviation{suffix}_eV"] = max(o[f"max_band_deviation{suffix}_eV"] for o in operations)
+    report["max_centre_mismatch_angstrom"] = max(o["max_centre_mismatch_angstrom"] for o in operations)
+    report["symmetry_tolerance_eV"] = SYMMETRY_TOLERANCE_EV
+    report["centre_tolerance_angstrom"] = CENTRE_TOLERANCE_ANGSTROM
+    report["model_keeps_symmetry"] = bool(
+        all(report[f"max_symmetry_band_deviation{suffix}_eV"] <= SYMMETRY_TOLERANCE_EV for suffix in grids)
+        and report["max_centre_mismatch_angstrom"] <= CENTRE_TOLERANCE_ANGSTROM
+    )
+    return report
+
+
 def _compare(model, bands: orm.BandsData, window):
     """k-points, Wannier energies, largest deviation in ``window`` (eV) and the number of states compared."""
     kpoints = bands.get_kpoints()
@@ -90,10 +144,11 @@ def wannier_quality_report(tight_binding, bands, windows, structure=None, magnet
     """Quality report (Dict, eV) of ``tight_binding`` against the DFT ``bands`` (BandsData, eV).
 
     ``windows`` (Dict) gives ``frozen_window`` = [bottom, top] (eV) and the rest of the window choice, copied into the
-    report. With ``structure`` and ``magnetic_moments``
-    (Dict kind -> moment, mu_B) the report also says whether the magnetic group contains PT and, if so, the largest
-    PT-pair splitting of the model on the same k-points. With ``check_bands`` (DFT bands at k-points off the
-    Wannier grid) it also gives the interpolation error there, ``max_frozen_window_deviation_off_grid_eV``.
+    report. With ``check_bands`` (DFT bands at k-points off the Wannier grid) it also gives the interpolation error
+    there, ``max_frozen_window_deviation_off_grid_eV``. With ``structure`` and ``magnetic_moments`` (Dict kind ->
+    moment, mu_B) the report also says whether the magnetic group contains PT and, if so, the largest PT-pair
+    splitting of the model on the same k-points, and gives :func:`model_symmetry_report` (per operation,
+    |E(k) - E(gk)| in the frozen window on the grid and off it, and the Wannier-centre mismatch).
     """
     model = tight_binding.get_model()
     window = tuple(windows["frozen_window"])
@@ -113,4 +168,8 @@ def wannier_quality_report(tight_binding, bands, windows, structure=None, magnet
         pt = has_pt_symmetry(structure, magnetic_moments.get_dict())
         report["magnetic_group_has_pt"] = pt
         report["max_pt_pair_splitting_eV"] = pt_pair_splitting(wannier) if pt else None
+        grids = {"": kpoints}
+        if check_bands is not None:
+            grids["_off_grid"] = check_bands.get_kpoints()
+        report.update(model_symmetry_report(model, structure, magnetic_moments.get_dict(), window, grids))
     return orm.Dict(report)

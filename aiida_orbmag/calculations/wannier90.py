@@ -181,7 +181,8 @@ class Wannier90Calculation(CalcJob):
             "tight_binding",
             valid_type=TightBindingData,
             required=False,
-            help="The tight-binding model (TightBindingData) parsed from aiida_tb.dat.",
+            help="The tight-binding model (TightBindingData) parsed from aiida_tb.dat, with the MDRS shifts of "
+            "aiida_wsvec.dat applied (as wannier90 interpolates).",
         )
         spec.output(
             "interpolated_bands", valid_type=orm.BandsData, required=False, help="Wannier-interpolated bands (eV)."
@@ -237,6 +238,17 @@ class Wannier90Calculation(CalcJob):
             message="The spread minimisation did not meet its convergence criterion (conv_window) within num_iter "
             "iterations; raise num_iter.",
         )
+        spec.exit_code(
+            409,
+            "ERROR_WSVEC_FILE_MISSING",
+            message="The run finished but aiida_wsvec.dat was not retrieved, so the model cannot be interpolated as "
+            "wannier90 does (MDRS shifts); wannier90.x 3.x writes it with write_tb.",
+        )
+        spec.exit_code(
+            410,
+            "ERROR_WSVEC_FILE_INVALID",
+            message="aiida_wsvec.dat cannot be applied to the tight-binding model: {error}",
+        )
 
     def prepare_for_submission(self, folder):
         settings = self.inputs.settings.get_dict() if "settings" in self.inputs else {}
@@ -271,7 +283,7 @@ class Wannier90Calculation(CalcJob):
         if postproc:
             retrieve.append(f"{SEEDNAME}.nnkp")
         else:
-            retrieve += [f"{SEEDNAME}_tb.dat", f"{SEEDNAME}_band.dat", f"{SEEDNAME}_band.kpt"]
+            retrieve += [f"{SEEDNAME}_tb.dat", f"{SEEDNAME}_wsvec.dat", f"{SEEDNAME}_band.dat", f"{SEEDNAME}_band.kpt"]
             retrieve += [f"{SEEDNAME}_band.labelinfo.dat", f"{SEEDNAME}_centres.xyz"]
         calcinfo.retrieve_list = retrieve + list(settings.get("additional_retrieve_list", []))
         return calcinfo

@@ -84,17 +84,32 @@ def _chemical_potentials(mu, mu_range):
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar on stderr [default: when stderr is a terminal]."
 )
+@click.option(
+    "--wsvec", type=click.Path(path_type=pathlib.Path), default=None, metavar="FILE",
+    help="wannier90's MDRS shifts (seedname_wsvec.dat) [default: the one beside TB_FILE, if any].",
+)  # fmt: skip
+@click.option(
+    "--no-mdrs", is_flag=True, help="Ignore seedname_wsvec.dat: plain Wigner-Seitz interpolation (not wannier90's)."
+)
 @click.option("--json", "json_file", type=click.Path(path_type=pathlib.Path), default=None, help="Write results.")
 def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approximation, relaxation_time, kmesh_error,
-            processes, progress, json_file):  # fmt: skip
-    """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat)."""
-    from aiida_orbmag.io.wannier90 import read_tb_dat
+            processes, progress, wsvec, no_mdrs, json_file):  # fmt: skip
+    """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat).
+
+    The model is interpolated as wannier90 does: the MDRS shifts of seedname_wsvec.dat beside TB_FILE (or --wsvec)
+    are applied; the first line of output says whether they were.
+    """
+    from aiida_orbmag.io.wannier90 import AUTO, read_tb_dat
     from aiida_orbmag.physics.response import compute_susceptibility
 
     mus = _chemical_potentials(mu, mu_range)
+    if no_mdrs and wsvec is not None:
+        raise click.UsageError("Give either --wsvec FILE or --no-mdrs, not both.")
     if not tb_file.is_file():
         raise click.ClickException(f"{tb_file}: no such file; give the path of a Wannier90 seedname_tb.dat.")
-    model = read_tb_dat(tb_file)
+    if wsvec is not None and not wsvec.is_file():
+        raise click.ClickException(f"{wsvec}: no such file; give the seedname_wsvec.dat of the same wannier90 run.")
+    model = read_tb_dat(tb_file, wsvec=None if no_mdrs else (wsvec or AUTO))
     show_progress = sys.stderr.isatty() if progress is None else progress
     with _progress_bar(show_progress, kmesh[0] * kmesh[1]) as callback:
         result = compute_susceptibility(
@@ -153,8 +168,9 @@ def _json_document(model, result) -> dict:
 
 
 def _table(model, result) -> str:
+    interpolation = "MDRS (wannier90's, seedname_wsvec.dat applied)" if model.mdrs else "plain Wigner-Seitz (no MDRS)"
     lines = [
-        f"model: {model.source}  num_wann={model.num_wann}  R vectors={model.num_r}  "
+        f"model: {model.source}  num_wann={model.num_wann}  R vectors={model.num_r}  interpolation: {interpolation}",
         f"k-mesh={result.kmesh[0]}x{result.kmesh[1]}  position operator={result.settings['position_operator']}",
         f"smallest spacing of neighbouring band clusters at one k-point: "
         f"{result.diagnostics['smallest_gap_between_clusters_eV']:.3e} eV",

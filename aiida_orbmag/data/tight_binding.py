@@ -39,11 +39,12 @@ class TightBindingData(Data):
     # ---------------------------------------------------------------------------------------------- constructors
     @classmethod
     def from_tb_file(
-        cls, path, *, fermi_energy: float | None = None, spinor: bool | None = None, **kwargs
+        cls, path, *, fermi_energy: float | None = None, spinor: bool | None = None, wsvec=wannier90.AUTO, **kwargs
     ) -> TightBindingData:
         """Read a Wannier90 ``seedname_tb.dat`` (with the position matrix); Fermi level (eV) and spinor flag when
-        known, since the file does not record them."""
-        model = wannier90.read_tb_dat(path)
+        known, since the file does not record them. ``wsvec``: the MDRS shifts, as in
+        :func:`aiida_orbmag.io.wannier90.read_tb_dat` (by default ``seedname_wsvec.dat`` beside the file)."""
+        model = wannier90.read_tb_dat(path, wsvec=wsvec)
         changes = {k: v for k, v in (("fermi_energy", fermi_energy), ("spinor", spinor)) if v is not None}
         return cls(model=model.replace(**changes) if changes else model, **kwargs)
 
@@ -121,6 +122,11 @@ class TightBindingData(Data):
         return self.base.attributes.get("fermi_energy")
 
     @property
+    def mdrs_applied(self) -> bool:
+        """Whether wannier90's MDRS shifts are folded into the stored model (queryable: ``attributes.mdrs_applied``)."""
+        return bool(self.base.attributes.get("mdrs_applied", False))
+
+    @property
     def source_filename(self) -> str:
         return self.base.attributes.get("source_filename")
 
@@ -145,4 +151,5 @@ def _attributes_of_file(path: pathlib.Path) -> dict:
             "fermi_energy": None if np.isnan(fermi) else fermi,
             "source_filename": pathlib.PurePath(str(handle.attrs.get("source", ""))).name,
             "schema_version": int(handle.attrs["schema_version"]),
+            "mdrs_applied": bool(int(handle.attrs.get("mdrs", 0))),
         }

@@ -1,6 +1,6 @@
 """The tight-binding model as an HDF5 file (h5py): a documented, versioned schema.
 
-Schema version 1
+Schema version 2
 ================
 
 Root attributes
@@ -8,10 +8,12 @@ Root attributes
 | attribute        | type   | content                                                        |
 |------------------|--------|----------------------------------------------------------------|
 | `format`         | str    | always ``"aiida-orbmag tight-binding model"``                  |
-| `schema_version` | int    | 1                                                              |
+| `schema_version` | int    | 2 (files of version 1 still load: they lack ``mdrs``)          |
 | `source`         | str    | where the model came from (file name or builder)               |
 | `spinor`         | int    | 1 spinor Wannier functions, 0 not, -1 unknown                  |
 | `fermi_energy`   | float  | Fermi level of the DFT calculation (eV); NaN when unknown      |
+| `mdrs`           | int    | 1: wannier90's MDRS shifts folded into R and the matrices (all |
+|                  |        | degeneracies 1), 0: plain Wigner-Seitz model; absent in v1 = 0 |
 
 Datasets
 
@@ -37,12 +39,12 @@ import numpy as np
 from aiida_orbmag.physics.model import TightBindingModel
 
 FORMAT = "aiida-orbmag tight-binding model"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _REQUIRED = ("lattice", "r_vectors", "degeneracy", "hamiltonian", "centres")
 
 
 def save_model(model: TightBindingModel, path) -> None:
-    """Write ``model`` to the HDF5 file ``path`` (schema version 1)."""
+    """Write ``model`` to the HDF5 file ``path`` (schema version :data:`SCHEMA_VERSION`)."""
     with h5py.File(path, "w") as handle:
         write_model_to_group(model, handle)
 
@@ -54,6 +56,7 @@ def write_model_to_group(model: TightBindingModel, group: h5py.Group) -> None:
     group.attrs["source"] = model.source
     group.attrs["spinor"] = -1 if model.spinor is None else int(model.spinor)
     group.attrs["fermi_energy"] = np.nan if model.fermi_energy is None else float(model.fermi_energy)
+    group.attrs["mdrs"] = int(bool(model.mdrs))
     for name in _REQUIRED:
         group.create_dataset(name, data=getattr(model, name))
     if model.position is not None:
@@ -118,4 +121,5 @@ def read_model_from_group(group: h5py.Group, where: str = "HDF5 group") -> Tight
         spinor=None if spinor < 0 else bool(spinor),
         fermi_energy=None if np.isnan(fermi) else fermi,
         source=str(group.attrs.get("source", "")),
+        mdrs=bool(int(group.attrs.get("mdrs", 0))),
     )

@@ -1,5 +1,5 @@
-"""Wannier90 tight-binding files: ``seedname_tb.dat`` (read and write), ``seedname_hr.dat`` and
-``seedname_centres.xyz`` (read).
+"""Wannier90 tight-binding files: ``seedname_tb.dat`` (read and write), ``seedname_hr.dat``,
+``seedname_wsvec.dat`` and ``seedname_centres.xyz`` (read).
 
 ``seedname_tb.dat`` as wannier90.x 3.x writes it (hamiltonian_write_tb):
 
@@ -13,16 +13,29 @@
 
 with the row index m running fastest, H_mn(R) = <0 m|H|R n> (eV) and r_mn(R) = <0 m|r|R n> (Å), *not* divided
 by ndegen(R). ``seedname_hr.dat``: header, num_wann, nrpts, ndegen (15 per line), then lines
-"R1 R2 R3 m n Re Im" in the same order. Parsing is vectorised over the whole file.
+"R1 R2 R3 m n Re Im" in the same order. ``seedname_wsvec.dat`` (ws_write_vec):
+
+    "## written on ... with use_ws_distance=.true." (or .false.)
+    for each (R, m, n):  "R1 R2 R3 m n", then the number N of replicas, then N lines "T1 T2 T3"
+
+(the lattice shifts of :mod:`aiida_orbmag.physics.mdrs`). The readers of ``_tb.dat`` and ``_hr.dat`` apply the shifts
+found beside the file by default, as wannier90.x and postw90.x interpolate with them. Parsing is vectorised.
 """
 
 from __future__ import annotations
 
+import logging
 import pathlib
+import re
 
 import numpy as np
 
+from aiida_orbmag.physics.mdrs import ReplicaShifts, apply_mdrs
 from aiida_orbmag.physics.model import TightBindingModel
+
+LOGGER = logging.getLogger(__name__)
+#: ``wsvec`` argument of the readers: find ``seedname_wsvec.dat`` beside the model file and apply it when present.
+AUTO = "auto"
 
 
 def _read_lines(path) -> tuple[pathlib.Path, list[str]]:
@@ -107,10 +120,14 @@ def _blocks(values, nrpts, num_wann, per_element, what, path):
     return r_vectors.astype(np.int64), data
 
 
-def read_tb_dat(path) -> TightBindingModel:
+def read_tb_dat(path, wsvec=AUTO) -> TightBindingModel:
     """Read a Wannier90 ``seedname_tb.dat`` (H(R) in eV, r(R) in Å, lattice in Å) into a TightBindingModel.
 
     The Wannier centres are the real diagonal of r(R = 0).
+
+    :param wsvec: the MDRS shifts to apply (:func:`aiida_orbmag.physics.mdrs.apply_mdrs`): ``"auto"`` (default)
+        uses ``seedname_wsvec.dat`` beside the file when it exists (as wannier90 does), a path uses that file (it
+        must exist), None gives the plain Wigner-Seitz model.
     """
     path, lines = _read_lines(path)
     if len(lines) < 7:
@@ -132,7 +149,7 @@ def read_tb_dat(path) -> TightBindingModel:
     if len(zero) != 1:
         raise ValueError(f"{path}: R = (0, 0, 0) is missing; the file is not a complete Wannier90 model.")
     centres = np.real(position[zero[0], np.arange(num_wann), np.arange(num_wann)])
-    return TightBindingModel(
+    model = TightBindingModel(
         lattice=lattice,
         r_vectors=r_vectors,
         degeneracy=degeneracy,
@@ -141,6 +158,7 @@ def read_tb_dat(path) -> TightBindingModel:
         position=position,
         source=path.name,
     )
+    return _with_shifts(model, path, "_tb.dat", wsvec)
 
 
 def write_tb_dat(model: TightBindingModel, path, header: str = "written by aiida-orbmag") -> None:
@@ -176,9 +194,10 @@ def write_tb_dat(model: TightBindingModel, path, header: str = "written by aiida
     pathlib.Path(path).write_text("\n".join(out) + "\n")
 
 
-def read_hr_dat(path, centres, lattice) -> TightBindingModel:
+def read_hr_dat(path, centres, lattice, wsvec=AUTO) -> TightBindingModel:
     """Read a Wannier90 ``seedname_hr.dat`` (eV) with the Wannier ``centres`` (num_wann, 3) and ``lattice`` (3, 3)
-    in Å. The result has no position matrix: only the diagonal-position (tight-binding) approximation applies."""
+    in Å. The result has no position matrix: only the diagonal-position (tight-binding) approximation applies.
+    ``wsvec`` as in :func:`read_tb_dat`."""
     path, lines = _read_lines(path)
     if len(lines) < 4:
         raise ValueError(f"{path}: too short to be a Wannier90 seedname_hr.dat ({len(lines)} lines).")
@@ -197,7 +216,7 @@ def read_hr_dat(path, centres, lattice) -> TightBindingModel:
         raise ValueError(
             f"{path}: {num_wann} Wannier functions need centres of shape ({num_wann}, 3), got {centres.shape}."
         )
-    return TightBindingModel(
+    model = TightBindingModel(
         lattice=lattice,
         r_vectors=r_vectors,
         degeneracy=degeneracy,
@@ -206,6 +225,94 @@ def read_hr_dat(path, centres, lattice) -> TightBindingModel:
         position=None,
         source=path.name,
     )
+    return _with_shifts(model, path, "_hr.dat", wsvec)
+
+
+def _with_shifts(model: TightBindingModel, path: pathlib.Path, suffix: str, wsvec) -> TightBindingModel:
+    """``model`` with the MDRS shifts that ``wsvec`` designates (see :func:`read_tb_dat`) applied."""
+    if wsvec is None or wsvec is False:
+        return model
+    if isinstance(wsvec, str) and wsvec == AUTO:
+        if not path.name.endswith(suffix):
+            LOGGER.warning("%s: cannot name its seedname_wsvec.dat (no %s suffix); MDRS not applied.", path, suffix)
+            return model
+        candidate = path.with_name(path.name[: -len(suffix)] + "_wsvec.dat")
+        if not candidate.exists():
+            LOGGER.warning(
+                "%s: no %s beside it, so wannier90's MDRS shifts are not applied; if wannier90 ran with "
+                "use_ws_distance = .true. (its default) the interpolation differs from wannier90's.",
+                path,
+                candidate.name,
+            )
+            return model
+        wsvec = candidate
+    return apply_mdrs(model, read_wsvec_dat(wsvec))
+
+
+_WSVEC_HEADER = re.compile(r"use_ws_distance\s*=\s*\.(true|false)\.", re.IGNORECASE)
+
+
+def read_wsvec_dat(path) -> ReplicaShifts:
+    """Read a Wannier90 ``seedname_wsvec.dat``: for each (R, m, n) the lattice shifts T of its MDRS replicas.
+
+    ValueError (naming the file and the line) for a header that does not say whether ``use_ws_distance`` was on, a
+    malformed or truncated entry, a replica count below 1 or non-integer data.
+    """
+    path, lines = _read_lines(path)
+    if not lines or not _WSVEC_HEADER.search(lines[0]):
+        raise ValueError(
+            f"{path}: the first line does not say 'use_ws_distance=.true.' or '.false.'; this is not a wannier90 3.x "
+            "seedname_wsvec.dat."
+        )
+    use_ws_distance = _WSVEC_HEADER.search(lines[0]).group(1).lower() == "true"
+    body = [line for line in lines[1:] if line.strip()]
+    widths = np.fromiter((len(line.split()) for line in body), dtype=np.int64, count=len(body))
+    try:
+        tokens = np.array(" ".join(body).split(), dtype=np.int64)
+    except ValueError:
+        raise ValueError(f"{path}: a non-integer entry; the file is corrupted. Copy it again from the run.") from None
+    starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+    heads = _wsvec_entry_lines(widths, tokens, starts, path)
+    head_tokens = tokens[starts[heads][:, None] + np.arange(5)]
+    counts = tokens[starts[heads + 1]]
+    shift_lines = np.flatnonzero(widths == 3)
+    shifts = tokens[starts[shift_lines][:, None] + np.arange(3)]
+    return ReplicaShifts(
+        use_ws_distance=use_ws_distance,
+        r_vectors=head_tokens[:, :3],
+        rows=head_tokens[:, 3] - 1,
+        columns=head_tokens[:, 4] - 1,
+        counts=counts,
+        shifts=shifts,
+        source=path.name,
+    )
+
+
+def _wsvec_entry_lines(widths, tokens, starts, path) -> np.ndarray:
+    """Indices of the entry lines "R1 R2 R3 m n", checking the layout: each followed by a count N >= 1 and N shift
+    lines of three integers, up to the end of the file."""
+    heads = np.flatnonzero(widths == 5)
+    bad = np.flatnonzero(~np.isin(widths, (1, 3, 5)))
+    if len(bad):
+        raise ValueError(
+            f"{path}: line {bad[0] + 2} holds {widths[bad[0]]} numbers; entry lines hold 5 (R, m, n), count lines 1, "
+            "shift lines 3. The file is corrupted."
+        )
+    if len(heads) == 0 or heads[0] != 0:
+        raise ValueError(f"{path}: no entry line 'R1 R2 R3 m n' after the header; the file is empty or corrupted.")
+    if heads[-1] + 1 >= len(widths) or np.any(widths[np.minimum(heads + 1, len(widths) - 1)] != 1):
+        raise ValueError(f"{path}: an entry line is not followed by its replica count; the file is truncated.")
+    counts = tokens[starts[heads + 1]]
+    if np.any(counts < 1):
+        raise ValueError(f"{path}: a replica count below 1 (entry {np.argmax(counts < 1) + 1}); the file is corrupted.")
+    following = np.append(heads[1:], len(widths)) - heads - 2  # lines between one entry's count and the next entry
+    if np.any(following != counts):
+        entry = int(np.argmax(following != counts))
+        raise ValueError(
+            f"{path}: entry {entry + 1} (line {heads[entry] + 2}) announces {counts[entry]} shifts but "
+            f"{following[entry]} follow; the file is truncated or corrupted."
+        )
+    return heads
 
 
 def read_centres_xyz(path) -> np.ndarray:

@@ -4,7 +4,8 @@ Errors are looked for first (so that a failed run never yields partial outputs t
 when ``aiida.wout`` was never written, in this order: b-vectors (401) and disentanglement-window (402) messages
 anywhere in ``.werr`` or ``aiida.wout``, any other ``.werr`` (300), wannier90's "Exiting" message (400), and an
 ``aiida.wout`` without its closing line (404). A finished run yields ``output_parameters``, ``tight_binding`` from
-``aiida_tb.dat`` and, with a band path, ``interpolated_bands``; unconverged disentanglement or spread minimisation
+``aiida_tb.dat`` with the MDRS shifts of ``aiida_wsvec.dat`` applied (409 when that file is missing, 410 when it does
+not fit the model) and, with a band path, ``interpolated_bands``; unconverged disentanglement or spread minimisation
 is then reported with 407 / 408 after the outputs are attached.
 """
 
@@ -21,6 +22,8 @@ from aiida.parsers import Parser
 
 from aiida_orbmag.calculations.wannier90 import OUTPUT_FILE, SEEDNAME
 from aiida_orbmag.data import TightBindingData
+from aiida_orbmag.io import wannier90
+from aiida_orbmag.physics.mdrs import apply_mdrs
 
 BVECTOR_MESSAGES = ("Unable to satisfy B1", "kmesh_get_bvectors", "Not enough bvectors found")
 WINDOW_MESSAGES = ("Energy window contains fewer states than number of target WFs",)
@@ -52,6 +55,11 @@ class Wannier90Parser(Parser):
             return None
 
         parameters = parse_wout(stdout)
+        inputs = {key.lower(): value for key, value in self.node.inputs.parameters.get_dict().items()}
+        if inputs.get("dis_num_iter") == 0:
+            # no disentanglement iterations were asked for: the projected subspace is used as it is, and wannier90's
+            # "criteria not satisfied" says nothing about the run
+            parameters["disentanglement_converged"] = None
         self.out("output_parameters", orm.Dict(parameters))
         exit_code = self._tight_binding(names)
         if exit_code is not None:
@@ -80,23 +88,31 @@ class Wannier90Parser(Parser):
         return None
 
     def _tight_binding(self, names):
-        filename = f"{SEEDNAME}_tb.dat"
+        filename, wsvec_name = f"{SEEDNAME}_tb.dat", f"{SEEDNAME}_wsvec.dat"
         if filename not in names:
             return self.exit_codes.ERROR_TIGHT_BINDING_FILE_MISSING
+        if wsvec_name not in names:
+            return self.exit_codes.ERROR_WSVEC_FILE_MISSING
         parameters = {key.lower(): value for key, value in self.node.inputs.parameters.get_dict().items()}
         with tempfile.TemporaryDirectory() as folder:
-            path = pathlib.Path(folder) / filename
-            with self.retrieved.base.repository.open(filename, "rb") as source, path.open("wb") as target:
-                shutil.copyfileobj(source, target)
+            path, wsvec = pathlib.Path(folder) / filename, pathlib.Path(folder) / wsvec_name
+            for name, target_path in ((filename, path), (wsvec_name, wsvec)):
+                with self.retrieved.base.repository.open(name, "rb") as source, target_path.open("wb") as target:
+                    shutil.copyfileobj(source, target)
             try:
-                node = TightBindingData.from_tb_file(
-                    path,
-                    fermi_energy=parameters.get("fermi_energy"),
-                    spinor=bool(parameters.get("spinors", False)),
-                )
+                model = wannier90.read_tb_dat(path, wsvec=None)
             except ValueError as error:
                 return self.exit_codes.ERROR_TIGHT_BINDING_FILE_INVALID.format(error=" ".join(str(error).split()))
-        self.out("tight_binding", node)
+            try:
+                model = apply_mdrs(model, wannier90.read_wsvec_dat(wsvec))
+            except ValueError as error:
+                return self.exit_codes.ERROR_WSVEC_FILE_INVALID.format(error=" ".join(str(error).split()))
+        fermi_energy = parameters.get("fermi_energy")
+        model = model.replace(
+            fermi_energy=None if fermi_energy is None else float(fermi_energy),
+            spinor=bool(parameters.get("spinors", False)),
+        )
+        self.out("tight_binding", TightBindingData(model=model))
         return None
 
     def _bands(self) -> orm.BandsData:

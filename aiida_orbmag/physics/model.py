@@ -40,6 +40,9 @@ class TightBindingModel:
     :param spinor: whether the Wannier functions are spinors, None when unknown.
     :param fermi_energy: Fermi level of the DFT calculation (eV), None when unknown.
     :param source: where the model came from (a file name, or a builder's name).
+    :param mdrs: whether wannier90's minimal-distance replica shifts (``seedname_wsvec.dat``) are folded into
+        ``r_vectors`` / ``hamiltonian`` / ``position`` (:func:`aiida_orbmag.physics.mdrs.apply_mdrs`); False for a
+        plain Wigner-Seitz model (wannier90 run with ``use_ws_distance = .false.``, or shifts not applied).
     """
 
     lattice: np.ndarray
@@ -51,6 +54,7 @@ class TightBindingModel:
     spinor: bool | None = None
     fermi_energy: float | None = None
     source: str = ""
+    mdrs: bool = False
 
     def __post_init__(self):
         set_ = object.__setattr__  # frozen dataclass: normalise dtypes once, here
@@ -217,6 +221,7 @@ class TightBindingModel:
             "spinor": self.spinor,
             "fermi_energy_eV": self.fermi_energy,
             "source": self.source,
+            "mdrs_applied": bool(self.mdrs),
         }
 
 

@@ -7,6 +7,10 @@ aiida-quantumespresso's ``create_magnetic_configuration`` splits the kinds (Cr -
 energies, energies per magnetic atom relative to the ground state (meV), final total and absolute magnetisations,
 whether the order survived the SCF, candidates within the degeneracy tolerance of the ground state, and the
 candidates that failed (never dropped silently).
+
+With ``fixed_order`` the user chooses the order instead (the paper fixes bilayer CrI3's interlayer antiferromagnet,
+whose competitors lie well under 1 meV per Cr away): only that candidate's SCF runs, and the table says
+``"selection": "fixed"`` with the name, so the provenance shows that the order was chosen, not ranked.
 """
 
 from __future__ import annotations
@@ -48,9 +52,10 @@ def _order_kept(expected_net: float, expected_size: float, total: float, absolut
 
 
 @calcfunction
-def magnetic_energy_table(candidates, tolerance, **outputs):
+def magnetic_energy_table(candidates, tolerance, fixed_order=None, **outputs):
     """Rank the candidates (Dict name -> {moments, num_magnetic, status}) by the energy (eV) of their SCF
-    ``output_parameters`` (keyword = candidate name); ``tolerance``: degeneracy, eV per magnetic atom."""
+    ``output_parameters`` (keyword = candidate name); ``tolerance``: degeneracy, eV per magnetic atom.
+    ``fixed_order`` (Str): the order the user chose; it becomes the ground state whatever the energies."""
     rows, energies = {}, {}
     for name, candidate in candidates.get_dict().items():
         row = {"status": candidate["status"], "initial_moments_muB": candidate["moments"]}
@@ -68,7 +73,12 @@ def magnetic_energy_table(candidates, tolerance, **outputs):
         rows[name] = row
     if not energies:
         raise ValueError("No candidate SCF finished; there is no ground state to choose.")
-    ground = min(energies, key=energies.get)
+    if fixed_order is not None:
+        ground = fixed_order.value
+        if ground not in energies:
+            raise ValueError(f"The fixed order {ground!r} has no finished SCF; it cannot be used.")
+    else:
+        ground = min(energies, key=energies.get)
     num_magnetic = candidates[ground]["num_magnetic"]
     for name, energy in energies.items():
         rows[name]["relative_energy_meV_per_magnetic_atom"] = 1000 * (energy - energies[ground]) / num_magnetic
@@ -76,6 +86,7 @@ def magnetic_energy_table(candidates, tolerance, **outputs):
     return orm.Dict(
         {
             "ground_state": ground,
+            "selection": "lowest energy" if fixed_order is None else "fixed",
             "degenerate_with_ground_state": sorted(degenerate),
             "failed": sorted(n for n in rows if n not in energies),
             "candidates": rows,
@@ -132,6 +143,13 @@ class MagneticConfigurationWorkChain(WorkChain):
             help="Elements that carry moments in generated candidates; default: transition metals and lanthanides.",
         )
         spec.input(
+            "fixed_order",
+            valid_type=orm.Str,
+            required=False,
+            help="Use this order instead of ranking: the name of a generated candidate (ferromagnetic, "
+            "interlayer_antiferromagnetic, neel) or of one given in `candidates`; only its SCF runs.",
+        )
+        spec.input(
             "degeneracy_tolerance",
             valid_type=orm.Float,
             default=lambda: orm.Float(1e-3),
@@ -142,6 +160,12 @@ class MagneticConfigurationWorkChain(WorkChain):
         spec.output("magnetic_moments", valid_type=orm.Dict, help="Moments of its kinds (mu_B).")
         spec.output("energies", valid_type=orm.Dict, help="Energy table of every candidate (eV, meV per atom).")
         spec.exit_code(201, "ERROR_CANDIDATES", message="The candidate orders are invalid: {error}")
+        spec.exit_code(
+            202,
+            "ERROR_FIXED_ORDER",
+            message="The fixed order {name!r} is not among the candidates ({available}); name one of them, or give "
+            "its moments per site in `candidates`.",
+        )
         spec.exit_code(410, "ERROR_ALL_CANDIDATES_FAILED", message="No candidate SCF finished successfully.")
 
     def setup(self):
@@ -162,8 +186,15 @@ class MagneticConfigurationWorkChain(WorkChain):
                 raise ValueError(f"each candidate needs {len(structure.sites)} moments, one per site; got {wrong}")
         except ValueError as error:
             return self.exit_codes.ERROR_CANDIDATES.format(error=str(error))
+        if "fixed_order" in self.inputs:
+            name = self.inputs.fixed_order.value
+            if name not in candidates:
+                return self.exit_codes.ERROR_FIXED_ORDER.format(name=name, available=", ".join(sorted(candidates)))
+            candidates = {name: candidates[name]}
+            self.report(f"magnetic order fixed by the user: {name} (no ranking)")
+        else:
+            self.report(f"candidate orders: {', '.join(candidates)}")
         self.ctx.candidates = candidates
-        self.report(f"candidate orders: {', '.join(candidates)}")
         return None
 
     def _scf_inputs(self, name: str, moments: list[float]) -> AttributeDict:
@@ -206,7 +237,8 @@ class MagneticConfigurationWorkChain(WorkChain):
             candidates[name] = {"moments": moments, "num_magnetic": max(magnetic, 1), "status": status}
         if not outputs:
             return self.exit_codes.ERROR_ALL_CANDIDATES_FAILED
-        table = magnetic_energy_table(orm.Dict(candidates), self.inputs.degeneracy_tolerance, **outputs)
+        fixed = {"fixed_order": self.inputs.fixed_order} if "fixed_order" in self.inputs else {}
+        table = magnetic_energy_table(orm.Dict(candidates), self.inputs.degeneracy_tolerance, **fixed, **outputs)
         self.ctx.table = table
         ground = table["ground_state"]
         self.report(f"ground state: {ground}; degenerate with it: {table['degenerate_with_ground_state'] or 'none'}")

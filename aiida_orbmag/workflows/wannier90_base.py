@@ -143,6 +143,10 @@ class Wannier90BaseWorkChain(BaseRestartWorkChain):
         parameters = self._parameters()
         current = int(parameters.get(key, DEFAULTS[key]))
         new = current * DEFAULTS["iteration_factor"]
+        if current < 1:
+            # zero iterations were asked for on purpose (a projected subspace or gauge): nothing to raise
+            self.report_error_handled(node, f"{key} = {current} was chosen; not raising it, aborting.")
+            return ProcessHandlerReport(True, self.exit_codes.ERROR_ITERATIONS_EXHAUSTED.format(key=key, value=current))
         if new > DEFAULTS["max_iterations_cap"]:
             self.report_error_handled(node, f"{key} = {current} is at the cap; aborting.")
             return ProcessHandlerReport(True, self.exit_codes.ERROR_ITERATIONS_EXHAUSTED.format(key=key, value=current))

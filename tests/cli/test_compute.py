@@ -157,3 +157,57 @@ def test_kmesh_error_processes_and_progress(tmp_path):
     assert np.allclose(document["chi_nm_per_ohm"], library.chi_nm_per_ohm, rtol=1e-12)
     assert document["kmesh_error"]["coarse_kmesh"] == [8, 8]
     assert document["metadata"]["kmesh_error"]["coarse_kmesh"] == [8, 8]
+
+
+def test_mdrs_is_applied_and_reported(nickel_afm_model_folder, tmp_path):
+    """The demo's real model: the wsvec file beside the _tb.dat is used (first line and JSON metadata say so), an
+    explicit --wsvec gives the same numbers, --no-mdrs the plain Wigner-Seitz model (other numbers)."""
+    tb = nickel_afm_model_folder / "aiida_tb.dat"
+    common = ["--mu", -5.1, "--temperature", 300, "--kmesh", 6, 6, "--degeneracy-tol", 1e-3]
+    auto = _run("compute", tb, *common, "--json", tmp_path / "auto.json")
+    assert auto.exit_code == 0, auto.output
+    assert "interpolation: MDRS" in auto.output.splitlines()[0]
+    document = json.loads((tmp_path / "auto.json").read_text())
+    assert document["metadata"]["model"]["mdrs_applied"] is True
+    explicit = _run("compute", tb, *common, "--wsvec", nickel_afm_model_folder / "aiida_wsvec.dat",
+                    "--json", tmp_path / "explicit.json")  # fmt: skip
+    assert explicit.exit_code == 0
+    assert json.loads((tmp_path / "explicit.json").read_text())["chi_nm_per_ohm"] == document["chi_nm_per_ohm"]
+    plain = _run("compute", tb, *common, "--no-mdrs", "--json", tmp_path / "plain.json")
+    assert plain.exit_code == 0 and "plain Wigner-Seitz" in plain.output.splitlines()[0]
+    plain_document = json.loads((tmp_path / "plain.json").read_text())
+    assert plain_document["metadata"]["model"]["mdrs_applied"] is False
+    assert plain_document["chi_nm_per_ohm"] != document["chi_nm_per_ohm"]
+
+
+@pytest.mark.parametrize(
+    ("wsvec_text", "extra", "message"),
+    [
+        ("## written on a day\n", [], "use_ws_distance"),
+        ("## with use_ws_distance=.true.\n    0    0    0    1    1\n    2\n    0    0    0\n", [], "announces 2"),
+        (None, ["--wsvec", "missing_wsvec.dat"], "no such file"),
+        (None, ["--wsvec", "aiida_wsvec.dat", "--no-mdrs"], "not both"),
+    ],
+    ids=["header", "truncated", "missing", "both_options"],
+)
+def test_bad_wsvec_gives_one_readable_line(nickel_afm_model_folder, tmp_path, wsvec_text, extra, message):
+    """Subprocess, as a user runs it: non-zero exit, one line on stderr naming what is wrong, no traceback."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "aiida_tb.dat").symlink_to(nickel_afm_model_folder / "aiida_tb.dat")
+    if wsvec_text is not None:
+        (folder / "aiida_wsvec.dat").write_text(wsvec_text)
+    else:
+        (folder / "aiida_wsvec.dat").symlink_to(nickel_afm_model_folder / "aiida_wsvec.dat")
+    extra = [str(folder / e) if e.endswith(".dat") else e for e in extra]
+    completed = subprocess.run(
+        [sys.executable, "-m", "aiida_orbmag.cli.main", "compute", str(folder / "aiida_tb.dat"), "--mu", "0",
+         "--temperature", "0", "--kmesh", "2", "2", *extra],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert completed.returncode != 0
+    lines = completed.stderr.strip().splitlines()
+    if "--no-mdrs" in extra:  # an option clash is a usage error: click shows the usage above the one Error line
+        assert completed.returncode == 2 and lines[0].startswith("Usage:")
+        lines = lines[-1:]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], completed.stderr

@@ -64,3 +64,18 @@ def test_newer_schema_and_missing_dataset(tmp_path):
         del handle["hamiltonian"]
     with pytest.raises(ValueError, match="lacks the datasets"):
         load_model(path)
+
+
+def test_mdrs_flag_round_trips_and_version_1_files_still_load(tmp_path):
+    """Schema 2 stores whether the MDRS shifts are folded in; a schema-1 file (no such attribute) loads as a plain
+    Wigner-Seitz model."""
+    model = cri3_like_bilayer().replace(mdrs=True)
+    save_model(model, tmp_path / "model.h5")
+    assert load_model(tmp_path / "model.h5").mdrs
+    with h5py.File(tmp_path / "model.h5", "r+") as handle:
+        assert handle.attrs["schema_version"] == 2
+        handle.attrs["schema_version"] = 1
+        del handle.attrs["mdrs"]
+    old = load_model(tmp_path / "model.h5")
+    assert not old.mdrs
+    assert np.array_equal(old.hamiltonian, model.hamiltonian)

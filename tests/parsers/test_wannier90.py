@@ -10,6 +10,7 @@ from aiida.common.links import LinkType
 from aiida.plugins import CalculationFactory, ParserFactory
 
 from aiida_orbmag.parsers.wannier90 import parse_wout
+from aiida_orbmag.physics.bands import band_energies
 
 DATA = pathlib.Path(__file__).parent / "data"
 Wannier90Calculation = CalculationFactory("orbmag.wannier90")
@@ -27,7 +28,9 @@ def read_case_file(path: pathlib.Path) -> bytes:
 def parsed(aiida_profile_clean, aiida_localhost):
     """Run the parser on the files of one case, as if a Wannier90Calculation had retrieved them."""
 
-    def factory(case: str, parameters: dict, with_win: bool = False):
+    def factory(case: str, parameters: dict, with_win: bool = False, replace: dict | None = None):
+        """``replace``: retrieved file name -> its bytes instead of the case's, or None to leave it out."""
+        replace = replace or {}
         node = orm.CalcJobNode(computer=aiida_localhost, process_type="aiida.calculations:orbmag.wannier90")
         node.set_option("resources", {"num_machines": 1, "num_mpiprocs_per_machine": 1})
         structure = orm.StructureData(cell=LEAD_CELL)
@@ -40,7 +43,9 @@ def parsed(aiida_profile_clean, aiida_localhost):
             if path.name == "aiida.win" and not with_win:
                 continue  # the CalcJob does not retrieve its own input
             name = path.name.removesuffix(".gz")
-            retrieved.base.repository.put_object_from_bytes(read_case_file(path), name)
+            content = replace.get(name, read_case_file(path))
+            if content is not None:
+                retrieved.base.repository.put_object_from_bytes(content, name)
         retrieved.base.links.add_incoming(node, LinkType.CREATE, "retrieved")
         retrieved.store()
         results, process = Wannier90Parser.parse_from_node(node, store_provenance=False)
@@ -102,6 +107,29 @@ def test_tight_binding_reproduces_the_interpolated_bands(parsed):
     phases = np.exp(2j * np.pi * kpoints @ model.r_vectors.T)
     hamiltonians = np.einsum("kr,rmn->kmn", phases, model.hoppings())
     np.testing.assert_allclose(np.linalg.eigvalsh(hamiltonians), energies, atol=1e-4)
+
+
+def test_mdrs_model_reproduces_wannier90s_bands(parsed):
+    """lead_mdrs ran with wannier90's default use_ws_distance = .true.: the tight-binding output has the shifts of
+    aiida_wsvec.dat folded in (a queryable attribute says so) and gives wannier90's own bands to 1e-5 eV."""
+    results, process = parsed("lead_mdrs", {"num_wann": 4, "num_iter": 20})
+    assert process.exit_status == 0, process.exit_message
+    node = results["tight_binding"]
+    assert node.mdrs_applied and node.base.attributes.get("mdrs_applied") is True
+    bands = results["interpolated_bands"]
+    energies = band_energies(node.get_model(), bands.get_kpoints())
+    assert np.abs(energies - bands.get_bands()).max() < 1e-5
+
+
+def test_missing_or_bad_wsvec_file(parsed):
+    results, process = parsed("lead_mdrs", {"num_wann": 4, "num_iter": 20}, replace={"aiida_wsvec.dat": None})
+    assert process.exit_status == exit_code("ERROR_WSVEC_FILE_MISSING").status
+    assert "tight_binding" not in results
+    bad = b"## written on 1Jan2026 with use_ws_distance=.true.\n   -3    1    1    1    1\n    3\n    0    0    0\n"
+    results, process = parsed("lead_mdrs", {"num_wann": 4, "num_iter": 20}, replace={"aiida_wsvec.dat": bad})
+    assert process.exit_status == exit_code("ERROR_WSVEC_FILE_INVALID").status
+    assert "announces 3 shifts" in process.exit_message
+    assert "tight_binding" not in results
 
 
 @pytest.mark.parametrize(

@@ -71,3 +71,19 @@ def test_chi_and_alpha_do_not_depend_on_the_interpolation(model):
 def test_unknown_interpolation():
     with pytest.raises(ValueError, match="Unknown interpolation"):
         compute_susceptibility(cri3_like_bilayer(), [0.0], [0.0], (4, 4), interpolation="fast")
+
+
+def test_mdrs_model_fft_equals_direct_sums(nickel_afm_model_folder):
+    """A real model with wannier90's MDRS shifts folded in (R set extended by the shifts): the FFT grid path and the
+    direct sums agree to round-off for H, its derivatives and the position matrix (Berry connection)."""
+    from aiida_orbmag.io.wannier90 import read_tb_dat
+
+    model = read_tb_dat(nickel_afm_model_folder / "aiida_tb.dat")
+    assert model.mdrs
+    interpolator = FourierInterpolator(model)
+    reciprocal = model.reciprocal_lattice_2d
+    for kpoints, fft in interpolator.grid_blocks(reciprocal, (6, 4), block_points=8):
+        direct = interpolator.at(kpoints)
+        for name in ("hamiltonian", "dh", "d2h", "connection", "dconnection"):
+            a, b = getattr(fft, name), getattr(direct, name)
+            assert np.abs(a - b).max() <= 1e-10 * max(1.0, np.abs(b).max()), name

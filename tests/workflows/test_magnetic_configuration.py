@@ -144,3 +144,40 @@ def test_select_ground_state_follows_the_table(aiida_profile):
     assert selected["magnetic_moments"].get_dict() == moments["neel"]
     with pytest.raises(ValueError, match="'afm' of the table is not among the candidates"):
         select_ground_state(orm.Dict({"ground_state": "afm"}), **inputs)
+
+
+def test_fixed_order_runs_only_that_candidate_and_says_it_was_chosen(process_factory):
+    """The paper fixes bilayer CrI3's interlayer antiferromagnet: only its SCF runs, and the table records that the
+    order was chosen (selection "fixed"), even where another candidate would be lower in energy."""
+    process = process_factory(fixed_order=orm.Str("interlayer_antiferromagnetic"))
+    assert process.setup() is None
+    assert list(process.ctx.candidates) == ["interlayer_antiferromagnetic"]
+    process.ctx["scf_interlayer_antiferromagnetic"] = _planted(-1000.0, total=0.0, absolute=12.4)
+    assert process.inspect_candidates() is None
+    table = process.ctx.table.get_dict()
+    assert table["ground_state"] == "interlayer_antiferromagnetic" and table["selection"] == "fixed"
+    assert process.ctx.table.creator.inputs.fixed_order.value == "interlayer_antiferromagnetic"
+
+
+def test_fixed_order_outranks_the_energies_and_a_ranking_says_so(aiida_profile):
+    candidates = orm.Dict(
+        {
+            "ferromagnetic": {"moments": [3.0, 3.0], "num_magnetic": 2, "status": "finished"},
+            "afm": {"moments": [3.0, -3.0], "num_magnetic": 2, "status": "finished"},
+        }
+    )
+    outputs = {
+        "ferromagnetic": orm.Dict({"energy": -10.1, "total_magnetization": 6.0, "absolute_magnetization": 6.2}),
+        "afm": orm.Dict({"energy": -10.0, "total_magnetization": 0.0, "absolute_magnetization": 6.1}),
+    }
+    ranked = magnetic_energy_table(candidates, orm.Float(1e-3), **outputs).get_dict()
+    assert ranked["ground_state"] == "ferromagnetic" and ranked["selection"] == "lowest energy"
+    fixed = magnetic_energy_table(candidates, orm.Float(1e-3), fixed_order=orm.Str("afm"), **outputs).get_dict()
+    assert fixed["ground_state"] == "afm" and fixed["selection"] == "fixed"
+    assert fixed["candidates"]["ferromagnetic"]["relative_energy_meV_per_magnetic_atom"] == pytest.approx(-50.0)
+
+
+def test_unknown_fixed_order_is_an_input_error(process_factory):
+    exit_code = process_factory(fixed_order=orm.Str("stripe")).setup()
+    assert exit_code.status == EXIT_CODES.ERROR_FIXED_ORDER.status
+    assert "'stripe'" in exit_code.message and "interlayer_antiferromagnetic" in exit_code.message

@@ -1,0 +1,76 @@
+"""How well a Wannier tight-binding model keeps the magnetic symmetry of its crystal, measured on the model itself.
+
+A component of chi that the magnetic point group forbids vanishes only because contributions at symmetry-related
+k-points cancel, which they do exactly only when the model's bands obey the group. Two direct measures:
+
+- bands: for each operation g of the magnetic point group, the largest |E_n(k) - E_n(g k)| over the states inside an
+  energy window (the frozen window, where the model is meant to be faithful). A unitary g maps k to R k, an antiunitary
+  g T to -R k (R: the in-plane Cartesian rotation of g). Operations that map every k onto itself (E, and PT, whose
+  mark is the pairwise degeneracy of the bands instead) give zero by construction;
+- centres: whether each operation of the magnetic space group maps the set of Wannier centres onto itself, modulo
+  lattice vectors: the largest distance (Å) from an image centre to the nearest centre.
+
+Index legend: k = k-point, n = band, w = Wannier function, o = operation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .bands import band_energies
+from .model import TightBindingModel
+from .symmetry import PointOperation
+
+
+def image_kpoints(model: TightBindingModel, kpoints: np.ndarray, operation: PointOperation) -> np.ndarray:
+    """Fractional (k1, k2, 0) images g k of fractional ``kpoints`` (nk, 3) under an in-plane ``operation``:
+    R k for a unitary operation, -R k for an antiunitary one (time reversal sends k to -k)."""
+    reciprocal = model.reciprocal_lattice_2d  # rows b1, b2 (1/Å)
+    cartesian = np.asarray(kpoints, dtype=float)[:, :2] @ reciprocal  # (k, a)
+    sign = -1.0 if operation.antiunitary else 1.0
+    images = sign * cartesian @ operation.rotation.T
+    fractional = images @ np.linalg.inv(reciprocal)
+    return np.column_stack([fractional, np.zeros(len(fractional))])
+
+
+def band_symmetry_deviation(
+    model: TightBindingModel, operations, kpoints: np.ndarray, window: tuple[float, float] | None = None
+) -> list[float]:
+    """Largest |E_n(k) - E_n(g k)| (eV) for each operation g, over ``kpoints`` (nk, 3) fractional and the bands n whose
+    energy at k or at g k lies inside ``window`` = (bottom, top) eV (all bands when None).
+
+    The whole spectra at k and g k are sorted and compared band by band, so a state that leaves the window at one of
+    the two k-points is still compared with its partner.
+    """
+    kpoints = np.atleast_2d(np.asarray(kpoints, dtype=float))
+    energies = band_energies(model, kpoints)  # (k, n)
+    result = []
+    for operation in operations:
+        images = band_energies(model, image_kpoints(model, kpoints, operation))
+        difference = np.abs(energies - images)
+        if window is not None:
+            bottom, top = window
+            inside = ((energies >= bottom) & (energies <= top)) | ((images >= bottom) & (images <= top))
+            difference = np.where(inside, difference, 0.0)
+        result.append(float(difference.max(initial=0.0)))
+    return result
+
+
+def centre_symmetry_mismatch(centres: np.ndarray, lattice: np.ndarray, rotations, translations) -> list[float]:
+    """For each space-group operation {W|t} (W (3, 3) integer on fractional coordinates of ``lattice`` rows, t (3,)
+    fractional), the largest distance (Å) from the image W c + t of a Wannier centre to the nearest centre, modulo
+    lattice vectors: zero when the operation maps the centres onto each other. ``centres`` (nw, 3) Cartesian Å.
+
+    Spin does not enter: with spinor Wannier functions each site carries a pair of functions at (nearly) one centre,
+    so the set of centres is what a unitary or antiunitary operation must preserve.
+    """
+    lattice = np.asarray(lattice, dtype=float)
+    fractional = np.asarray(centres, dtype=float) @ np.linalg.inv(lattice)  # (w, 3)
+    result = []
+    for rotation, translation in zip(np.asarray(rotations), np.asarray(translations), strict=True):
+        images = fractional @ np.asarray(rotation, dtype=float).T + np.asarray(translation, dtype=float)
+        offset = images[:, None, :] - fractional[None, :, :]  # (image w, centre w, 3)
+        offset -= np.round(offset)
+        distance = np.linalg.norm(offset @ lattice, axis=-1)
+        result.append(float(distance.min(axis=1).max(initial=0.0)))
+    return result
