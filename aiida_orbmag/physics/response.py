@@ -347,7 +347,16 @@ def _normalise(sums: dict, kmesh, model, relaxation_time_fs) -> dict:
 
 
 def _warn_about_degeneracy(diagnostics: SpectrumDiagnostics, tol: float) -> None:
-    if diagnostics.smallest_cluster_gap < 10 * tol:
+    if diagnostics.smallest_cluster_gap >= 10 * tol:
+        return
+    if diagnostics.largest_pair_splitting < tol:  # PT pairs are clusters already: what remains are true crossings
+        LOGGER.warning(
+            "Distinct band clusters come as close as %.2e eV (degeneracy tolerance %.1e eV): terms near such "
+            "crossings are large and converge slowly with the k-mesh; check the k-mesh error.",
+            diagnostics.smallest_cluster_gap,
+            tol,
+        )
+    else:
         LOGGER.warning(
             "Bands as close as %.2e eV are treated as distinct (degeneracy tolerance %.1e eV). If the model should "
             "be PT symmetric, raise the tolerance above the largest pair splitting (%.2e eV).",

@@ -72,9 +72,10 @@ def test_readme_main_job_runs_the_quick_demo_on_a_fresh_presto_profile(tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     print(done.stdout)
     assert re.search(r"SusceptibilityWorkChain<\d+> finished with exit status 0", done.stdout)
-    assert "magnetic ground state: ferromagnetic" in done.stdout
+    assert "magnetic order: interlayer_antiferromagnetic (fixed)" in done.stdout
+    assert "chi allowed along ['y']" in done.stdout
     fraction = float(re.search(r"forbidden fraction (\S+)", done.stdout).group(1))
-    assert fraction < 1e-2  # inversion forbids chi: see tests/workflows/test_susceptibility_e2e.py
+    assert fraction < 1e-2  # C2x forbids chi_x: see tests/workflows/test_susceptibility_e2e.py
     residual = float(re.search(r"relative residual (\S+)", done.stdout).group(1))
     assert residual < 0.05
     # rerunning the setup script reuses the profile and the codes

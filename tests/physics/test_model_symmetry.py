@@ -53,3 +53,19 @@ def test_centre_mapping():
     # M_x sends (0.3, 0.5, -1) to (-0.3, 0.5, -1), whose nearest centre is (0.3, 0.5, -1) itself, 0.6 Å away; the
     # other two centres' images are 0.6 Å from their own sites as well
     assert mismatch[2] == pytest.approx(0.6, abs=1e-12)
+
+
+def test_degeneracy_warning_gives_the_advice_that_fits(caplog):
+    """Raising the tolerance is advised only when PT pairs are split by more than it; when the pairs are clusters
+    already, the warning is about the remaining close crossings and the k-mesh."""
+    import logging
+
+    from aiida_orbmag.physics.response import compute_susceptibility
+
+    with caplog.at_level(logging.WARNING, logger="aiida_orbmag.physics.response"):
+        compute_susceptibility(cri3_like_bilayer(), [0.0], [0.0], (6, 6), degeneracy_tol=0.5)
+    assert "Distinct band clusters come as close" in caplog.text and "raise the tolerance" not in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="aiida_orbmag.physics.response"):
+        compute_susceptibility(cri3_like_bilayer(zeeman=0.05), [0.0], [0.0], (6, 6), degeneracy_tol=0.05)
+    assert "raise the tolerance above the largest pair splitting" in caplog.text
