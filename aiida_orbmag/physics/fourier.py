@@ -13,7 +13,8 @@ Bloch phase conventions (the ``convention`` argument):
   negative control of the tests).
 
 Position operator (the ``position_operator`` argument): ``"full"`` uses the off-diagonal position matrix r_ab(R)
-of ``seedname_tb.dat`` (Wang et al. 2006); ``"diagonal"`` is the tight-binding approximation r_ab(R) =
+of ``seedname_tb.dat`` (Wang et al. 2006), its Hermitian part [r(R) + r(-R)^dagger] / 2 so that A^W(k) is Hermitian
+(:meth:`TightBindingModel.position_hermitian_part`); ``"diagonal"`` is the tight-binding approximation r_ab(R) =
 delta_ab delta_R0 tau_a.
 
 Only the in-plane components (x, y) of k-derivatives are formed: k = (k_x, k_y) with k_z = 0.
@@ -91,7 +92,7 @@ class FourierInterpolator:
         self.hop = model.hoppings().reshape(model.num_r, nw * nw)  # (r, m*n)
         self.pos = None
         if position_operator == "full":
-            r = model.position_hoppings()[..., :2].copy()  # (r, m, n, a)
+            r = model.position_hermitian_part()[..., :2].copy()  # (r, m, n, a)
             if convention == "I":
                 r[model.r_index[(0, 0, 0)], np.arange(nw), np.arange(nw), :] -= tau
             # (r, a*m*n): x block then y block

@@ -20,6 +20,11 @@ LOGGER = logging.getLogger(__name__)
 
 #: Largest anti-Hermitian part (eV) of H(R) - H(-R)^dagger accepted as round-off of a written file.
 HERMITICITY_TOL_EV = 1e-5
+#: Largest anti-Hermitian part (Å) of the R = 0 position block accepted: it is <r> of orthonormal Wannier functions,
+#: Hermitian in any correct file (wannier90 3.1 writes it Hermitian to 1e-11 Å). Off R = 0 wannier90's r(R), from the
+#: finite-difference formula on the k-grid, is not Hermitian (up to 0.5 Å at the Wigner-Seitz boundary on a real
+#: Ni bilayer): there the Hermitian part is used (:meth:`TightBindingModel.position_hermitian_part`).
+POSITION_HERMITICITY_TOL_ANGSTROM = 1e-4
 #: Bytes of H(R) per block of the Hermiticity check, which bounds its temporaries.
 _HERMITICITY_BLOCK_BYTES = 2**20
 #: In-plane lattice vectors may have |z| up to this (Å).
@@ -105,15 +110,9 @@ class TightBindingModel:
         self._check_hermitian()
 
     def _check_hermitian(self):
-        """H(-R) must equal H(R)^dagger (and likewise the off-diagonal position matrix) for H(k) to be Hermitian."""
-        index = self.r_index
-        minus = np.array([index.get(tuple(-r), -1) for r in self.r_vectors])
-        if np.any(minus < 0):
-            missing = self.r_vectors[np.argmax(minus < 0)]
-            raise ValueError(
-                f"The R vectors are not closed under R -> -R (R = {missing.tolist()} has no partner), so H(k) "
-                "cannot be Hermitian; the file is truncated or not a Wannier90 model."
-            )
+        """H(-R) must equal H(R)^dagger for H(k) to be Hermitian, and the R = 0 position block must be Hermitian
+        (real centres on its diagonal)."""
+        minus = self._minus_r()
         error = 0.0
         block = max(1, _HERMITICITY_BLOCK_BYTES // self.hamiltonian[0].nbytes)
         for start in range(0, len(minus), block):  # in blocks of R: no temporaries the size of H
@@ -126,6 +125,30 @@ class TightBindingModel:
                 f"The Hamiltonian is not Hermitian: max |H(R) - H(-R)^dagger| = {error:.3e} eV exceeds "
                 f"{HERMITICITY_TOL_EV:.0e} eV; check that the file is complete and uncorrupted."
             )
+        if self.position is not None:
+            zero = self.r_index.get((0, 0, 0))
+            if zero is None:
+                raise ValueError("The model has no R = (0, 0, 0) block; the file is not a complete Wannier90 model.")
+            onsite = self.position[zero] / self.degeneracy[zero]
+            error = float(np.abs(onsite - np.conj(np.swapaxes(onsite, 0, 1))).max(initial=0.0))
+            if error > POSITION_HERMITICITY_TOL_ANGSTROM:
+                raise ValueError(
+                    f"The position matrix of the home cell (R = 0) is not Hermitian: max |r(0) - r(0)^dagger| = "
+                    f"{error:.3e} Å exceeds {POSITION_HERMITICITY_TOL_ANGSTROM:.0e} Å (its diagonal, the Wannier "
+                    "centres, must be real); check that the file is complete and uncorrupted."
+                )
+
+    def _minus_r(self) -> np.ndarray:
+        """Index of -R for each R; ValueError when the set is not closed under R -> -R."""
+        index = self.r_index
+        minus = np.array([index.get(tuple(-r), -1) for r in self.r_vectors], dtype=np.int64)
+        if np.any(minus < 0):
+            missing = self.r_vectors[np.argmax(minus < 0)]
+            raise ValueError(
+                f"The R vectors are not closed under R -> -R (R = {missing.tolist()} has no partner), so H(k) "
+                "cannot be Hermitian; the file is truncated or not a Wannier90 model."
+            )
+        return minus
 
     # ---------------------------------------------------------------------------------------------- properties
     @property
@@ -162,6 +185,24 @@ class TightBindingModel:
     def hoppings(self) -> np.ndarray:
         """(nR, nw, nw) hopping amplitudes t(R) = H(R) / degeneracy(R) (eV)."""
         return self.hamiltonian / self.degeneracy[:, None, None]
+
+    def position_hermitian_part(self) -> np.ndarray:
+        """(nR, nw, nw, 3) Hermitian part of the position matrix, [r(R) + r(-R)^dagger] / (2 degeneracy) (Å).
+
+        The Berry connection A^W(k) = sum_R e^{ik.R} r(R) must be a Hermitian matrix; wannier90's r(R), from the
+        finite-difference (Marzari-Vanderbilt) formula on the k-grid, is not exactly, most visibly at the Wigner-Seitz
+        boundary. Its Hermitian part is what enters the velocity and the Berry connection, as the formulas that use
+        them assume (V and A Hermitian).
+        """
+        r = self.position_hoppings()
+        return 0.5 * (r + np.conj(np.swapaxes(r[self._minus_r()], 1, 2)))
+
+    def position_anti_hermitian_part(self) -> float:
+        """Largest |r(R) - r(-R)^dagger| / 2 (Å): what :meth:`position_hermitian_part` leaves out (0 without r)."""
+        if self.position is None:
+            return 0.0
+        r = self.position_hoppings()
+        return float(0.5 * np.abs(r - np.conj(np.swapaxes(r[self._minus_r()], 1, 2))).max(initial=0.0))
 
     def position_hoppings(self) -> np.ndarray:
         """(nR, nw, nw, 3) position matrix elements r(R) / degeneracy(R) (Å); requires the position matrix."""
@@ -222,6 +263,7 @@ class TightBindingModel:
             "fermi_energy_eV": self.fermi_energy,
             "source": self.source,
             "mdrs_applied": bool(self.mdrs),
+            "position_anti_hermitian_part_angstrom": self.position_anti_hermitian_part(),
         }
 
 

@@ -105,3 +105,38 @@ def test_bad_arguments(arguments, message):
     settings = {"mu": [0.0], "temperature": [0.0], "kmesh": (4, 4), **arguments}
     with pytest.raises(ValueError, match=message):
         compute_susceptibility(cri3_like_bilayer(), **settings)
+
+
+def test_position_matrix_of_the_home_cell_must_be_hermitian():
+    """An imaginary diagonal (centre) or a non-Hermitian R = 0 block is a corrupted file: refused."""
+    model = cri3_like_bilayer()
+    zero = model.r_index[(0, 0, 0)]
+    position = model.position.copy()
+    position[zero, 0, 0, 0] += 0.9j
+    with pytest.raises(ValueError, match=r"home cell \(R = 0\) is not Hermitian"):
+        model.replace(position=position)
+    position = model.position.copy()
+    position[zero, 0, 2, 1] += 0.05
+    with pytest.raises(ValueError, match="not Hermitian"):
+        model.replace(position=position)
+
+
+def test_only_the_hermitian_part_of_the_position_matrix_enters():
+    """wannier90's r(R != 0) is not Hermitian (finite-difference formula): an anti-Hermitian addition,
+    X(-R) = -X(R)^dagger, leaves chi unchanged to round-off, a Hermitian one of the same size changes it."""
+    model = random_model(6, seed=11)
+    rng = np.random.default_rng(4)
+    minus = np.array([model.r_index[tuple(-r)] for r in model.r_vectors])
+    noise = 0.05 * (rng.normal(size=model.position.shape) + 1j * rng.normal(size=model.position.shape))
+    noise[model.r_index[(0, 0, 0)]] = 0.0
+    anti = noise - np.conj(np.swapaxes(noise[minus], 1, 2))
+    herm = noise + np.conj(np.swapaxes(noise[minus], 1, 2))
+    weights = model.degeneracy[:, None, None, None]
+    reference = compute_susceptibility(model, [-0.2, 0.3], [0.0], (12, 12)).chi
+    skewed = model.replace(position=model.position + anti * weights)
+    assert skewed.position_anti_hermitian_part() > 0.05
+    np.testing.assert_allclose(compute_susceptibility(skewed, [-0.2, 0.3], [0.0], (12, 12)).chi, reference, atol=1e-12)
+    changed = compute_susceptibility(
+        model.replace(position=model.position + herm * weights), [-0.2, 0.3], [0.0], (12, 12)
+    )
+    assert np.abs(changed.chi - reference).max() > 1e-3 * np.abs(reference).max()
