@@ -8,7 +8,9 @@ k-points cancel, which they do exactly only when the model's bands obey the grou
   g T to -R k (R: the in-plane Cartesian rotation of g). Operations that map every k onto itself (E, and PT, whose
   mark is the pairwise degeneracy of the bands instead) give zero by construction;
 - centres: whether each operation of the magnetic space group maps the set of Wannier centres onto itself, modulo
-  lattice vectors: the largest distance (Å) from an image centre to the nearest centre.
+  lattice vectors: the largest distance (Å) from an image centre to the nearest centre. A diagnosis rather than a
+  criterion: an operation that mixes functions (a pair of d orbitals under C3) maps each onto a combination, whose
+  centre need not be one of the set, so a symmetric model can show a small mismatch.
 
 Index legend: k = k-point, n = band, w = Wannier function, o = operation.
 """

@@ -36,10 +36,11 @@ from aiida_orbmag.workflows.wannier90_base import Wannier90BaseWorkChain
 #: change of Omega_I: 1e-8 is far below any effect on band energies, while wannier90's default 1e-10 stalls on slabs
 #: with vacuum (Ni monolayer on 6x6: not reached in 6400 iterations). ws_distance_tol (Å) decides when two replicas
 #: of a hopping are equally distant in the MDRS interpolation: wannier90's default 1e-5 Å is finer than the symmetry
-#: of Wannier centres from a DFT grid (1e-4 to 1e-3 Å), so symmetry-related hoppings were shared among different
-#: replicas and the interpolated bands broke C2x and PT by 0.09 and 0.11 eV on the Ni bilayer (measured); 1e-2 Å
-#: restores them to the DFT's own level (1e-5 eV).
-WANNIER90_DEFAULTS = {"num_iter": 400, "dis_num_iter": 1000, "dis_conv_tol": 1e-8, "ws_distance_tol": 1e-2}
+#: of Wannier centres from a DFT grid (1e-4 to 1e-2 Å), so symmetry-related hoppings were shared among different
+#: replicas. Measured on the Ni(111) bilayer: the antiferromagnet's bands broke C2x and PT by 0.09 and 0.11 eV off the
+#: grid with 1e-5 Å and kept them to 1e-5 eV with 1e-2 Å; the ferromagnet's broke C3 by 11 meV with 1e-2 Å and 2 meV
+#: from 2e-2 Å on (the rest comes from d functions whose centres a rotation mixes; 0.2 eV without MDRS at all).
+WANNIER90_DEFAULTS = {"num_iter": 400, "dis_num_iter": 1000, "dis_conv_tol": 1e-8, "ws_distance_tol": 5e-2}
 #: Bands computed by the NSCF beyond the Wannier manifold (at least this many, or a quarter of num_wann).
 EXTRA_BANDS_MIN = 4
 
@@ -415,9 +416,9 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
                 "warning: the model breaks the magnetic symmetry: |E(k) - E(gk)| in the frozen window reaches "
                 f"{report['max_symmetry_band_deviation_eV']:.2e} eV on the grid, "
                 f"{report.get('max_symmetry_band_deviation_off_grid_eV', float('nan')):.2e} eV off it (tolerance "
-                f"{report['symmetry_tolerance_eV']:.0e} eV), and an operation moves a Wannier centre "
-                f"{report['max_centre_mismatch_angstrom']:.3f} Å from any centre: a symmetry-forbidden chi will not "
-                "cancel. Use projections that keep each function on its atom, or symmetrise the model."
+                f"{report['symmetry_tolerance_eV']:.0e} eV; an operation moves a Wannier centre "
+                f"{report['max_centre_mismatch_angstrom']:.3f} Å from any centre): a symmetry-forbidden chi will not "
+                "cancel. Use projections that keep each function on its atom (dis_num_iter = 0, num_iter = 0)."
             )
         self.out("tight_binding", tight_binding)
         self.out("spreads", self.ctx.workchain_wannier90.outputs.output_parameters)
