@@ -17,6 +17,7 @@
 | `max_out_of_plane_hopping`    | float              | eV   | 1e-3       | largest hopping along a3           |
 | `symmetry_operations`         | list of dict       |      | None       | magnetic point group (below)       |
 | `kmesh_error`                 | bool               |      | False      | also the estimated k-mesh error    |
+| `max_kpoints`                 | int                |      | 4000000    | largest n1 n2 accepted (its cost)  |
 
 A symmetry operation is ``{"rotation": [[r11, r12], [r21, r22]], "time_reversal": bool}``: its in-plane Cartesian
 2x2 block and whether it is combined with time reversal.
@@ -30,6 +31,7 @@ import numpy as np
 
 from aiida_orbmag.physics import symmetry
 from aiida_orbmag.physics.fourier import CONVENTIONS
+from aiida_orbmag.physics.kgrid import DEFAULT_MAX_KPOINTS, MAX_CHEMICAL_POTENTIALS, check_kmesh
 from aiida_orbmag.physics.response import METRIC_FORMS
 
 DEFAULTS = {
@@ -45,7 +47,9 @@ DEFAULTS = {
     "max_out_of_plane_hopping": 1e-3,
     "symmetry_operations": None,
     "kmesh_error": False,
+    "max_kpoints": DEFAULT_MAX_KPOINTS,
 }
+_OPERATION_KEYS = {"rotation", "time_reversal"}
 KNOWN_KEYS = {"chemical_potentials", "chemical_potential_range", "kmesh", *DEFAULTS}
 
 
@@ -75,6 +79,7 @@ class SusceptibilityParameters:
     max_out_of_plane_hopping: float
     symmetry_operations: list[symmetry.PointOperation] | None
     kmesh_error: bool = False
+    max_kpoints: int = DEFAULT_MAX_KPOINTS
 
     def core_conventions(self) -> dict:
         """The keyword arguments shared by the physics core's susceptibility and Lambda(k) map."""
@@ -107,10 +112,13 @@ def parse_parameters(raw: dict) -> SusceptibilityParameters:
             "the extrinsic response (relaxation_time_fs) and metric_form 'fermi_surface' are Fermi-surface "
             f"integrals that need temperatures > 0 K, got {temperature.tolist()}; use a small positive temperature",
         )
+    max_kpoints = values["max_kpoints"]
+    if isinstance(max_kpoints, bool) or not isinstance(max_kpoints, int) or max_kpoints < 1:
+        raise ParameterError("ERROR_INVALID_KMESH", f"max_kpoints must be a positive integer, got {max_kpoints!r}")
     return SusceptibilityParameters(
         mu=_chemical_potentials(raw),
         temperature=temperature,
-        kmesh=_kmesh(raw.get("kmesh")),
+        kmesh=_kmesh(raw.get("kmesh"), max_kpoints),
         relative_to_fermi_energy=_flag(values, "relative_to_fermi_energy"),
         degeneracy_tol=_non_negative(values["degeneracy_tol"], "degeneracy_tol"),
         position_operator="diagonal" if _flag(values, "tight_binding_approximation") else "full",
@@ -122,6 +130,7 @@ def parse_parameters(raw: dict) -> SusceptibilityParameters:
         max_out_of_plane_hopping=_non_negative(values["max_out_of_plane_hopping"], "max_out_of_plane_hopping"),
         symmetry_operations=_symmetry_operations(values["symmetry_operations"]),
         kmesh_error=_flag(values, "kmesh_error"),
+        max_kpoints=max_kpoints,
     )
 
 
@@ -135,10 +144,17 @@ def _chemical_potentials(raw: dict) -> np.ndarray:
     if has_list:
         return _number_list(raw["chemical_potentials"], "chemical_potentials", "ERROR_EMPTY_CHEMICAL_POTENTIALS")
     span = raw["chemical_potential_range"]
-    if not (isinstance(span, list | tuple) and len(span) == 3 and isinstance(span[2], int) and span[2] >= 1):
+    if not (
+        isinstance(span, list | tuple)
+        and len(span) == 3
+        and isinstance(span[2], int)
+        and not isinstance(span[2], bool)
+        and 1 <= span[2] <= MAX_CHEMICAL_POTENTIALS
+    ):
         raise ParameterError(
             "ERROR_EMPTY_CHEMICAL_POTENTIALS",
-            f"chemical_potential_range must be [start, stop, num] with an integer num >= 1, got {span!r}",
+            f"chemical_potential_range must be [start, stop, num] with an integer 1 <= num <= "
+            f"{MAX_CHEMICAL_POTENTIALS}, got {span!r}",
         )
     return np.linspace(_finite(span[0], "start"), _finite(span[1], "stop"), span[2])
 
@@ -146,6 +162,11 @@ def _chemical_potentials(raw: dict) -> np.ndarray:
 def _number_list(value, name: str, kind: str) -> np.ndarray:
     if not isinstance(value, list | tuple) or not value:
         raise ParameterError(kind, f"{name} must be a non-empty list of numbers, got {value!r}")
+    if len(value) > MAX_CHEMICAL_POTENTIALS:
+        raise ParameterError(kind, f"{name} holds {len(value)} values, more than {MAX_CHEMICAL_POTENTIALS} accepted")
+    if any(isinstance(item, bool) or not isinstance(item, int | float) for item in value):
+        # a string "0.1" or true would otherwise be taken as a number by numpy
+        raise ParameterError(kind, f"{name} must hold numbers only (not strings or booleans), got {value!r}")
     try:
         array = np.array(value, dtype=float)
     except (TypeError, ValueError):
@@ -155,10 +176,17 @@ def _number_list(value, name: str, kind: str) -> np.ndarray:
     return array
 
 
-def _kmesh(value) -> tuple[int, int]:
-    if not (isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(n, int) and n > 0 for n in value)):
+def _kmesh(value, max_kpoints: int) -> tuple[int, int]:
+    if not (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
+    ):
         raise ParameterError("ERROR_INVALID_KMESH", f"kmesh must be two positive integers [n1, n2], got {value!r}")
-    return int(value[0]), int(value[1])
+    try:
+        return check_kmesh(value, max_kpoints)
+    except ValueError as error:
+        raise ParameterError("ERROR_INVALID_KMESH", str(error).rstrip(".")) from None
 
 
 def _finite(value, name: str) -> float:
@@ -196,6 +224,12 @@ def _symmetry_operations(value) -> list[symmetry.PointOperation] | None:
         raise ParameterError("ERROR_INVALID_SYMMETRY", "symmetry_operations must be a list of operations")
     operations = []
     for index, item in enumerate(value):
+        unknown = sorted(set(item) - _OPERATION_KEYS) if isinstance(item, dict) else []
+        if unknown:
+            raise ParameterError(
+                "ERROR_INVALID_SYMMETRY",
+                f"symmetry operation {index} has unknown keys {unknown}; it takes only {sorted(_OPERATION_KEYS)}",
+            )
         try:
             reversed_ = item.get("time_reversal", False)
             if not isinstance(reversed_, bool):

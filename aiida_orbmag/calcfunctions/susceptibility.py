@@ -91,6 +91,7 @@ def compute_susceptibility(tight_binding, parameters):
             metric_form=settings.metric_form,
             relaxation_time_fs=settings.relaxation_time_fs,
             kmesh_error=settings.kmesh_error,
+            max_kpoints=settings.max_kpoints,
             **settings.core_conventions(),
         )
         outputs = {"chi": _chi_node(result), "alpha": _alpha_node(result)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import pathlib
 import sys
 
@@ -18,6 +19,7 @@ import numpy as np
 from aiida_orbmag import __version__
 from aiida_orbmag.cli.codes import codes
 from aiida_orbmag.cli.pseudos import pseudos
+from aiida_orbmag.physics.kgrid import DEFAULT_MAX_KPOINTS, MAX_CHEMICAL_POTENTIALS, check_kmesh
 
 #: Keys of the --json output that other tools read; keep them stable.
 JSON_KEYS = ("mu_eV", "temperature_K", "chi_nm_per_ohm", "alpha_nA_nm_per_K", "metadata")
@@ -47,8 +49,10 @@ def _chemical_potentials(mu, mu_range):
         raise click.UsageError("Give the chemical potentials either as --mu EV (repeatable) or as --mu-range.")
     if mu_range:
         start, stop, num = mu_range
-        if num < 1:
-            raise click.BadParameter("NUM must be a positive integer.", param_hint="--mu-range")
+        if not 1 <= num <= MAX_CHEMICAL_POTENTIALS:
+            raise click.BadParameter(
+                f"NUM must be an integer from 1 to {MAX_CHEMICAL_POTENTIALS}.", param_hint="--mu-range"
+            )
         return np.linspace(start, stop, num)
     return np.array(mu, dtype=float)
 
@@ -91,9 +95,13 @@ def _chemical_potentials(mu, mu_range):
 @click.option(
     "--no-mdrs", is_flag=True, help="Ignore seedname_wsvec.dat: plain Wigner-Seitz interpolation (not wannier90's)."
 )
+@click.option(
+    "--max-kpoints", type=click.IntRange(min=1), default=DEFAULT_MAX_KPOINTS, show_default=True, metavar="N",
+    help="Largest k-mesh (N1 x N2) accepted; a larger one is refused with its estimated cost.",
+)  # fmt: skip
 @click.option("--json", "json_file", type=click.Path(path_type=pathlib.Path), default=None, help="Write results.")
 def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approximation, relaxation_time, kmesh_error,
-            processes, progress, wsvec, no_mdrs, json_file):  # fmt: skip
+            processes, progress, wsvec, no_mdrs, max_kpoints, json_file):  # fmt: skip
     """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat).
 
     The model is interpolated as wannier90 does: the MDRS shifts of seedname_wsvec.dat beside TB_FILE (or --wsvec)
@@ -105,8 +113,10 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
     mus = _chemical_potentials(mu, mu_range)
     if no_mdrs and wsvec is not None:
         raise click.UsageError("Give either --wsvec FILE or --no-mdrs, not both.")
-    if not tb_file.is_file():
-        raise click.ClickException(f"{tb_file}: no such file; give the path of a Wannier90 seedname_tb.dat.")
+    _check_readable(tb_file, "a Wannier90 seedname_tb.dat")
+    check_kmesh(kmesh, max_kpoints)
+    if json_file is not None:
+        _check_writable(json_file)
     if wsvec is not None and not wsvec.is_file():
         raise click.ClickException(f"{wsvec}: no such file; give the seedname_wsvec.dat of the same wannier90 run.")
     model = read_tb_dat(tb_file, wsvec=None if no_mdrs else (wsvec or AUTO))
@@ -123,11 +133,31 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
             kmesh_error=kmesh_error,
             processes=processes,
             progress=callback,
+            max_kpoints=max_kpoints,
         )
     click.echo(_table(model, result))
     if json_file is not None:
         json_file.write_text(json.dumps(_json_document(model, result), indent=2))
         click.echo(f"Wrote {json_file}")
+
+
+def _check_readable(path: pathlib.Path, what: str) -> None:
+    """One clear error for a missing path, a directory, or something that is not a regular file (a FIFO)."""
+    if not path.exists():
+        raise click.ClickException(f"{path}: no such file; give the path of {what}.")
+    if path.is_dir():
+        raise click.ClickException(f"{path} is a directory; give the path of {what}.")
+    if not path.is_file():
+        raise click.ClickException(f"{path} is not a regular file (a pipe or device?); give the path of {what}.")
+
+
+def _check_writable(path: pathlib.Path) -> None:
+    """Fail before the computation, not after it, when the JSON file cannot be written."""
+    if path.is_dir():
+        raise click.ClickException(f"--json {path} is a directory; give a file name.")
+    folder = path.parent if str(path.parent) else pathlib.Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise click.ClickException(f"--json {path} cannot be written (missing folder or no permission).")
 
 
 @contextlib.contextmanager

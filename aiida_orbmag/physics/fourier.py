@@ -28,7 +28,7 @@ import dataclasses
 import numpy as np
 import scipy.fft
 
-from .kgrid import chunks
+from .kgrid import chunks, divisors
 from .model import TightBindingModel
 
 CONVENTIONS = ("I", "II")
@@ -268,8 +268,8 @@ def subgrid_shape(kmesh, block_points: int) -> tuple[int, int]:
     """(f1, f2) with f_i dividing n_i, f1 f2 <= block_points, as many points as possible, then as square as possible."""
     n1, n2 = kmesh
     best = (1, 1)
-    for f1 in (d for d in range(1, n1 + 1) if n1 % d == 0):
-        for f2 in (d for d in range(1, n2 + 1) if n2 % d == 0):
+    for f1 in divisors(n1):
+        for f2 in divisors(n2):
             if f1 * f2 <= max(1, block_points):
                 key = (f1 * f2, -abs(np.log(f1 / f2)))
                 if key > (best[0] * best[1], -abs(np.log(best[0] / best[1]))):

@@ -25,6 +25,11 @@ HERMITICITY_TOL_EV = 1e-5
 #: finite-difference formula on the k-grid, is not Hermitian (up to 0.5 Å at the Wigner-Seitz boundary on a real
 #: Ni bilayer): there the Hermitian part is used (:meth:`TightBindingModel.position_hermitian_part`).
 POSITION_HERMITICITY_TOL_ANGSTROM = 1e-4
+#: Largest |R| component (lattice units) and Wigner-Seitz weight accepted: far beyond any Wannier90 supercell, far
+#: below where integer arithmetic or phases k.R lose precision.
+MAX_LATTICE_INDEX = 1_000_000
+#: Largest lattice vector component accepted (Å): a slab's vacuum is tens of Å, a supercell hundreds.
+MAX_LATTICE_ANGSTROM = 1e5
 #: Bytes of H(R) per block of the Hermiticity check, which bounds its temporaries.
 _HERMITICITY_BLOCK_BYTES = 2**20
 #: In-plane lattice vectors may have |z| up to this (Å).
@@ -64,8 +69,8 @@ class TightBindingModel:
     def __post_init__(self):
         set_ = object.__setattr__  # frozen dataclass: normalise dtypes once, here
         set_(self, "lattice", np.ascontiguousarray(self.lattice, dtype=float))
-        set_(self, "r_vectors", np.ascontiguousarray(self.r_vectors, dtype=np.int64))
-        set_(self, "degeneracy", np.ascontiguousarray(self.degeneracy, dtype=np.int64))
+        set_(self, "r_vectors", _integers(self.r_vectors, "r_vectors", MAX_LATTICE_INDEX))
+        set_(self, "degeneracy", _integers(self.degeneracy, "degeneracy", MAX_LATTICE_INDEX))
         set_(self, "hamiltonian", np.ascontiguousarray(self.hamiltonian, dtype=complex))
         set_(self, "centres", np.ascontiguousarray(self.centres, dtype=float))
         if self.position is not None:
@@ -85,6 +90,11 @@ class TightBindingModel:
         if self.lattice.shape != (3, 3):
             raise ValueError(
                 f"lattice must be a 3x3 array of lattice vectors (rows, Å), got shape {self.lattice.shape}."
+            )
+        if np.abs(self.lattice).max() > MAX_LATTICE_ANGSTROM:
+            raise ValueError(
+                f"A lattice vector component of {np.abs(self.lattice).max():.3g} Å exceeds "
+                f"{MAX_LATTICE_ANGSTROM:.0e} Å; the lattice must be given in Å (check the file's header)."
             )
         if abs(np.linalg.det(self.lattice)) < 1e-8:
             raise ValueError("The lattice vectors are linearly dependent; give three independent vectors a1, a2, a3.")
@@ -265,6 +275,22 @@ class TightBindingModel:
             "mdrs_applied": bool(self.mdrs),
             "position_anti_hermitian_part_angstrom": self.position_anti_hermitian_part(),
         }
+
+
+def _integers(values, name: str, bound: int) -> np.ndarray:
+    """``values`` as a contiguous int64 array: ValueError for non-numbers, non-integers (a float 1.7 is not
+    truncated to 1), booleans, or magnitudes beyond ``bound`` (no wrap-around of huge floats)."""
+    array = np.asarray(values)
+    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ValueError(f"{name} must hold integers, got an array of {array.dtype}.")
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+            raise ValueError(f"{name} must hold integers; found non-integer or non-finite values.")
+    if array.size and np.abs(array).max() > bound:
+        raise ValueError(
+            f"{name} holds {np.abs(array).max():.3g}, beyond the accepted {bound:.0e}; the data are corrupted."
+        )
+    return np.ascontiguousarray(array, dtype=np.int64)
 
 
 def model_from_hoppings(

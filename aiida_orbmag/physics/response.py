@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 
 import numpy as np
 
@@ -41,7 +42,7 @@ from aiida_orbmag import __version__
 from . import geometry, occupation, units
 from .bands import band_basis
 from .fourier import FourierInterpolator, check_conventions, subgrid_shape
-from .kgrid import check_kmesh, chunks, uniform_grid
+from .kgrid import DEFAULT_MAX_KPOINTS, check_kmesh, chunks, uniform_grid
 from .level_sums import BinnedSums
 from .model import TightBindingModel
 from .zone_sums import PIECES_PER_PROCESS, SpectrumDiagnostics, ZoneJob, coset_offsets, sum_zone
@@ -137,7 +138,7 @@ class LambdaMap:
     kmesh: tuple[int, int] | None
 
 
-def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs):
+def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs, max_kpoints):
     mu = np.atleast_1d(np.asarray(mu, dtype=float))
     temperature = np.atleast_1d(np.asarray(temperature, dtype=float))
     if mu.ndim != 1 or mu.size == 0:
@@ -162,7 +163,30 @@ def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, re
         raise ValueError(f"The degeneracy tolerance must be a non-negative energy in eV, got {degeneracy_tol}.")
     if not isinstance(model, TightBindingModel):
         raise ValueError(f"Expected a TightBindingModel, got {type(model).__name__}.")
-    return mu, temperature, check_kmesh(kmesh)
+    return mu, temperature, check_kmesh(kmesh, max_kpoints)
+
+
+def _useful_processes(processes: int, num_pieces: int) -> int:
+    """``processes`` capped at the cores and at the pieces of the grid, with a log message when capped."""
+    useful = max(1, min(processes, os.cpu_count() or 1, num_pieces))
+    if useful < processes:
+        LOGGER.warning(
+            "Running %d worker processes instead of %d (%d cores, %d pieces of the k-grid).",
+            useful,
+            processes,
+            os.cpu_count() or 1,
+            num_pieces,
+        )
+    return useful
+
+
+def _check_finite(responses: dict) -> None:
+    bad = sorted(name for name, value in responses.items() if value is not None and not np.all(np.isfinite(value)))
+    if bad:
+        raise ValueError(
+            f"The computed {', '.join(bad)} are not finite (NaN or infinite): the model's numbers are out of range "
+            "(check its lattice vectors, hoppings and position matrix for absurd values)."
+        )
 
 
 def _chunk_size(num_wann: int, n_mu_exact: int, memory_bytes: int) -> int:
@@ -234,6 +258,7 @@ def compute_susceptibility(
     kmesh_error: bool = False,
     progress=None,
     processes: int = 1,
+    max_kpoints: int = DEFAULT_MAX_KPOINTS,
 ) -> SusceptibilityResult:
     """Intrinsic chi(mu, T) ((e²/hbar) Å) and alpha(mu, T) ((|e| k_B/hbar) Å), Xiao et al. 2021 Eqs. 8-11.
 
@@ -268,7 +293,11 @@ def compute_susceptibility(
     :param progress: callable ``progress(done_k, total_k)``, called as chunks (or, with processes, pieces) finish.
     :param processes: worker processes (concurrent.futures) sharing the k-grid; the same results to round-off.
         Each process runs its own BLAS threads: keep processes x BLAS threads (OMP_NUM_THREADS,
-        OPENBLAS_NUM_THREADS) at or below the number of cores (the workers' FFTs use one thread each).
+        OPENBLAS_NUM_THREADS) at or below the number of cores (the workers' FFTs use one thread each). More
+        processes than cores or than pieces of the grid are not started (a log message says how many run).
+    :param max_kpoints: largest k-mesh accepted (n1 n2); a larger one is refused with its estimated cost.
+
+    A result that is not finite (NaN or infinite, from a model whose numbers are out of range) is a ValueError.
     """
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"Unknown interpolation {interpolation!r}; use one of {INTERPOLATIONS}.")
@@ -277,7 +306,7 @@ def compute_susceptibility(
     if progress is not None and not callable(progress):
         raise ValueError("progress must be a callable progress(done_k, total_k) or None.")
     mu, temperature, kmesh = _check_inputs(
-        model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs
+        model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs, max_kpoints
     )
     model.check_two_dimensional(max_out_of_plane_hopping)
     check_conventions(model, convention, position_operator)
@@ -292,8 +321,11 @@ def compute_susceptibility(
         convention=convention, position_operator=position_operator, metric_form=metric_form, extrinsic=extrinsic,
         method=method, coarse_step=coarse_step,
     )  # fmt: skip
-    partial = sum_zone(job, int(processes), progress)
-    responses = _normalise(partial.sums.totals(), kmesh, model, relaxation_time_fs)
+    processes = _useful_processes(int(processes), len(job.pieces()))
+    with np.errstate(all="ignore"):  # a non-finite result is reported as such below, not as numpy warnings
+        partial = sum_zone(job, processes, progress)
+        responses = _normalise(partial.sums.totals(), kmesh, model, relaxation_time_fs)
+    _check_finite(responses)
     coarse_kmesh, errors = _kmesh_errors(job, partial, responses, relaxation_time_fs) if kmesh_error else (None, {})
     settings = {
         "degeneracy_tol_eV": degeneracy_tol,
@@ -385,10 +417,10 @@ def lambda_map(
     """
     if (kmesh is None) == (kpoints is None):
         raise ValueError("Give exactly one of kmesh (n1, n2) or kpoints (nk, 2).")
-    _check_inputs(model, [mu], [temperature], kmesh or (1, 1), degeneracy_tol, "analytic", None)
+    _check_inputs(model, [mu], [temperature], kmesh or (1, 1), degeneracy_tol, "analytic", None, DEFAULT_MAX_KPOINTS)
     model.check_two_dimensional(max_out_of_plane_hopping)
     if kmesh is not None:
-        kmesh = check_kmesh(kmesh)
+        kmesh = check_kmesh(kmesh, DEFAULT_MAX_KPOINTS)
         kpoints = uniform_grid(model.reciprocal_lattice_2d, kmesh)
     kpoints = np.asarray(kpoints, dtype=float)
     if kpoints.ndim != 2 or kpoints.shape[1] != 2:

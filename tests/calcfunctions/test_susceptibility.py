@@ -178,6 +178,33 @@ def _nan_model(tmp_path) -> TightBindingData:
             "ERROR_INVALID_PARAMETERS",
             "> 0",
         ),
+        # hardening: strings and booleans are not numbers, misspelled operation keys are not ignored, and a mesh or
+        # a mu grid too large to finish is refused up front with its cost
+        ("bilayer", {"chemical_potentials": ["0.1"], "kmesh": [4, 4]}, "ERROR_EMPTY_CHEMICAL_POTENTIALS", "strings"),
+        (
+            "bilayer",
+            {"chemical_potentials": [0], "temperatures": [True], "kmesh": [4, 4]},
+            "ERROR_INVALID_TEMPERATURES",
+            "booleans",
+        ),  # fmt: skip
+        ("bilayer", {"chemical_potentials": [0], "kmesh": [True, True]}, "ERROR_INVALID_KMESH", "two positive"),
+        (
+            "bilayer",
+            {
+                "chemical_potentials": [0],
+                "kmesh": [4, 4],
+                "symmetry_operations": [{"rotation": [[1, 0], [0, 1]], "timereversal": True}],
+            },
+            "ERROR_INVALID_SYMMETRY",
+            "['timereversal']",
+        ),
+        ("bilayer", {"chemical_potentials": [0], "kmesh": [100000, 100000]}, "ERROR_INVALID_KMESH", "hours"),
+        (
+            "bilayer",
+            {"chemical_potential_range": [0, 1, 100000000000], "kmesh": [4, 4]},
+            "ERROR_EMPTY_CHEMICAL_POTENTIALS",
+            "num <= 100000",
+        ),
         ("nan", {"chemical_potentials": [0], "kmesh": [4, 4]}, "ERROR_INVALID_MODEL", "NaN"),
         ("lead", {"chemical_potentials": [0], "kmesh": [4, 4]}, "ERROR_MODEL_NOT_TWO_DIMENSIONAL", "a3"),
         (

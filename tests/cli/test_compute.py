@@ -1,6 +1,7 @@
 """The `aiida-orbmag compute` command: values, JSON keys, and one readable error line for every bad input."""
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -211,3 +212,36 @@ def test_bad_wsvec_gives_one_readable_line(nickel_afm_model_folder, tmp_path, ws
         assert completed.returncode == 2 and lines[0].startswith("Usage:")
         lines = lines[-1:]
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], completed.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--mu-range", "0", "1", "100000000000", "--temperature", "0", "--kmesh", "4", "4"], "from 1 to 100000"),
+        (["--mu", "0", "--temperature", "0", "--kmesh", "100000", "100000"], "k-points, more than"),
+        (["--mu", "0", "--temperature", "0", "--kmesh", "8", "8", "--max-kpoints", "10"], "more than the 10 accepted"),
+    ],
+    ids=["huge_mu_range", "huge_kmesh", "max_kpoints"],
+)
+def test_unbounded_work_is_refused_up_front(arguments, message):
+    """A mu grid or a k-mesh that cannot be held or finished is refused before any work, with one readable line."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "aiida_orbmag.cli.main", "compute", str(REFERENCE), *arguments],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert completed.returncode != 0
+    assert message in completed.stderr.strip().splitlines()[-1], completed.stderr
+    assert "Traceback" not in completed.stderr and "MemoryError" not in completed.stderr
+
+
+def test_directory_fifo_and_unwritable_json(tmp_path):
+    """Each is named for what it is, and an unwritable --json is found before the computation."""
+    fifo = tmp_path / "pipe_tb.dat"
+    os.mkfifo(fifo)
+    common = ["--mu", "0", "--temperature", "0", "--kmesh", "4", "4"]
+    for path, message in ((tmp_path, "is a directory"), (fifo, "not a regular file")):
+        result = CliRunner().invoke(cli, ["compute", str(path), *common])
+        assert result.exit_code != 0 and message in result.output, result.output
+    result = CliRunner().invoke(cli, ["compute", str(REFERENCE), *common, "--json", str(tmp_path / "no" / "x.json")])
+    assert result.exit_code != 0 and "cannot be written" in result.output
+    assert "chi_x" not in result.output  # refused before computing

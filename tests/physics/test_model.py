@@ -140,3 +140,45 @@ def test_only_the_hermitian_part_of_the_position_matrix_enters():
         model.replace(position=model.position + herm * weights), [-0.2, 0.3], [0.0], (12, 12)
     )
     assert np.abs(changed.chi - reference).max() > 1e-3 * np.abs(reference).max()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("r_vectors", "huge", "beyond the accepted"),
+        ("r_vectors", "fraction", "must hold integers"),
+        ("degeneracy", "fraction", "must hold integers"),
+        ("lattice", "huge", "exceeds"),
+    ],
+)
+def test_out_of_range_or_fractional_integers_are_refused(field, value, message):
+    """R components of 1e30 used to wrap to INT64_MIN and pass as +-R partners; a float 1.7 was truncated to 1."""
+    model = cri3_like_bilayer()
+    if field == "lattice":
+        changed = model.lattice.copy()
+        changed[0, 0] = 1e300
+    else:
+        changed = getattr(model, field).astype(float)
+        changed.flat[-1] = 1e30 if value == "huge" else changed.flat[-1] + 0.7
+    with pytest.raises(ValueError, match=message):
+        model.replace(**{field: changed})
+
+
+def test_non_finite_results_are_an_error():
+    """A lattice that passes validation but makes the sums overflow gives a ValueError, never NaN."""
+    model = cri3_like_bilayer()
+    huge = model.replace(hamiltonian=model.hamiltonian * 1e300)
+    with pytest.raises(ValueError, match="not finite"):
+        compute_susceptibility(huge, [0.0], [0.0], (4, 4))
+
+
+def test_kmesh_bound_states_the_cost_and_can_be_raised():
+    model = cri3_like_bilayer()
+    with pytest.raises(ValueError, match=r"100000 x 100000 has 1e\+10 k-points.*hours.*max_kpoints"):
+        compute_susceptibility(model, [0.0], [0.0], (100000, 100000))
+    with pytest.raises(ValueError, match="two positive integers"):
+        compute_susceptibility(model, [0.0], [0.0], (True, True))
+    result = compute_susceptibility(model, [0.0], [0.0], (2, 3), max_kpoints=6)
+    assert result.kmesh == (2, 3)
+    with pytest.raises(ValueError, match="more than the 5 accepted"):
+        compute_susceptibility(model, [0.0], [0.0], (2, 3), max_kpoints=5)
