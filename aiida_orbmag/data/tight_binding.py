@@ -138,18 +138,20 @@ def _attributes_of_file(path: pathlib.Path) -> dict:
     except OSError as error:
         raise ValueError(f"{path} is not a readable HDF5 file ({error}); it is truncated or corrupted.") from None
     with handle:
-        hdf5.check_schema(handle, str(path))
-        num_r, num_wann = handle["hamiltonian"].shape[:2]
-        spinor = int(handle.attrs.get("spinor", -1))
-        fermi = float(handle.attrs.get("fermi_energy", np.nan))
+        try:
+            attributes = hdf5.model_attributes(handle, str(path))
+            num_r, num_wann = handle["hamiltonian"].shape[:2]
+            lattice = handle["lattice"][()].tolist()
+        except (OSError, KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"{path}: the HDF5 data cannot be read ({error}); the file is corrupted.") from None
         return {
             "num_wann": int(num_wann),
             "num_r_vectors": int(num_r),
-            "lattice": handle["lattice"][()].tolist(),
+            "lattice": lattice,
             "has_position_matrix": "position" in handle,
-            "spinor": None if spinor < 0 else bool(spinor),
-            "fermi_energy": None if np.isnan(fermi) else fermi,
-            "source_filename": pathlib.PurePath(str(handle.attrs.get("source", ""))).name,
-            "schema_version": int(handle.attrs["schema_version"]),
-            "mdrs_applied": bool(int(handle.attrs.get("mdrs", 0))),
+            "spinor": attributes["spinor"],
+            "fermi_energy": attributes["fermi_energy"],
+            "source_filename": pathlib.PurePath(attributes["source"]).name,
+            "schema_version": attributes["schema_version"],
+            "mdrs_applied": attributes["mdrs"],
         }

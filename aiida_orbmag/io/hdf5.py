@@ -26,7 +26,10 @@ Datasets
 | `centres`     | (nw, 3)            | float64    | Å    | Wannier centres, Cartesian                |
 | `position`    | (nR, nw, nw, 3)    | complex128 | Å    | <0 m|r|R n>; absent when unknown          |
 
-A reader refuses files of another format or of a newer schema version with a ValueError.
+A reader refuses files of another format or of a newer schema version with a ValueError, and so it does for anything
+that is not plain data inside the file itself: a group or a link where a dataset belongs, HDF5 external storage,
+external or soft links and virtual datasets (a stored model must depend on nothing outside its own bytes), compound
+or string dtypes, shapes whose declared size the file cannot hold, and attributes of the wrong kind.
 """
 
 from __future__ import annotations
@@ -75,15 +78,16 @@ def load_model(path) -> TightBindingModel:
     with handle:
         try:
             return read_model_from_group(handle, str(path))
-        except (OSError, KeyError) as error:
+        except (OSError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{path}: the HDF5 data cannot be read ({error}); the file is corrupted.") from None
 
 
 def check_schema(group: h5py.Group, where: str = "HDF5 group") -> None:
-    """ValueError unless ``group`` holds a model of this schema: format tag, version, datasets and their shapes."""
-    if group.attrs.get("format") != FORMAT:
+    """ValueError unless ``group`` holds a model of this schema: format tag, version, datasets and their shapes, and
+    nothing outside the file (:func:`_plain_dataset`)."""
+    if _string_attribute(group, "format") != FORMAT:
         raise ValueError(f"{where} is not an aiida-orbmag tight-binding model file (format tag missing or different).")
-    version = int(group.attrs.get("schema_version", -1))
+    version = _integer_attribute(group, "schema_version", where, default=-1)
     if version > SCHEMA_VERSION:
         raise ValueError(
             f"{where} uses schema version {version}, newer than this aiida-orbmag understands ({SCHEMA_VERSION}); "
@@ -94,6 +98,9 @@ def check_schema(group: h5py.Group, where: str = "HDF5 group") -> None:
     missing = [name for name in _REQUIRED if name not in group]
     if missing:
         raise ValueError(f"{where} lacks the datasets {missing}; the file is incomplete.")
+    for name in (*_REQUIRED, "position"):
+        if name in group or group.get(name, getlink=True) is not None:
+            _plain_dataset(group, name, where)
     shape = group["hamiltonian"].shape
     if len(shape) != 3 or shape[1] != shape[2]:
         raise ValueError(f"{where}: the hamiltonian dataset has shape {shape}, expected (nR, nw, nw).")
@@ -106,11 +113,85 @@ def check_schema(group: h5py.Group, where: str = "HDF5 group") -> None:
             raise ValueError(f"{where}: the {name} dataset has shape {group[name].shape}, expected {want}.")
 
 
+#: Largest model a file may declare (bytes of all its arrays): far above any Wannier model, far below a crash.
+MAX_MODEL_BYTES = 64 * 2**30
+_NUMERIC_KINDS = {"lattice": "f", "centres": "f", "r_vectors": "iuf", "degeneracy": "iuf", "hamiltonian": "fc",
+                  "position": "fc"}  # fmt: skip
+
+
+def _plain_dataset(group: h5py.Group, name: str, where: str) -> h5py.Dataset:
+    """``group[name]`` if it is an ordinary numeric dataset stored in this file; ValueError otherwise."""
+    link = group.get(name, getlink=True)
+    if not isinstance(link, h5py.HardLink):
+        raise ValueError(f"{where}: {name!r} is a {type(link).__name__}, not data stored in the file; refused.")
+    dataset = group[name]
+    if not isinstance(dataset, h5py.Dataset):
+        raise ValueError(
+            f"{where}: {name!r} is a {type(dataset).__name__} where a dataset belongs; the file is corrupted."
+        )
+    if dataset.is_virtual or dataset.external:
+        raise ValueError(f"{where}: {name!r} refers to data outside the file (virtual or external storage); refused.")
+    if dataset.dtype.kind not in _NUMERIC_KINDS[name] or dataset.dtype.fields is not None:
+        raise ValueError(
+            f"{where}: {name!r} has dtype {dataset.dtype}, not a plain numeric array; the file is corrupted."
+        )
+    declared = int(np.prod(dataset.shape, dtype=np.float64) * dataset.dtype.itemsize)
+    stored = dataset.id.get_storage_size()
+    if declared > MAX_MODEL_BYTES or (not dataset.compression and declared > 0 and stored < declared):
+        raise ValueError(
+            f"{where}: {name!r} declares {declared / 2**20:.3g} MiB but the file stores {stored / 2**20:.3g} MiB "
+            "of it; the file is truncated or corrupted."
+        )
+    return dataset
+
+
+def _string_attribute(group: h5py.Group, name: str) -> str | None:
+    value = group.attrs.get(name)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return value if isinstance(value, str) else None
+
+
+def _integer_attribute(group: h5py.Group, name: str, where: str, default: int) -> int:
+    value = group.attrs.get(name, default)
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{where}: the attribute {name!r} must be an integer, got {value!r}; the file is corrupted.")
+    return int(value)
+
+
+def _float_attribute(group: h5py.Group, name: str, where: str) -> float | None:
+    """A float attribute; NaN or absent means unknown (None); infinite or non-numeric is an error."""
+    value = group.attrs.get(name, np.nan)
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValueError(f"{where}: the attribute {name!r} must be a number, got {value!r}; the file is corrupted.")
+    if np.isnan(value):
+        return None
+    if not np.isfinite(value):
+        raise ValueError(f"{where}: the attribute {name!r} is infinite; the file is corrupted.")
+    return float(value)
+
+
+def model_attributes(group: h5py.Group, where: str = "HDF5 group") -> dict:
+    """The scalar metadata of a model group (checked): schema version, source, spinor (None when unknown), Fermi
+    energy (eV, None when unknown), whether MDRS is folded in."""
+    check_schema(group, where)
+    spinor = _integer_attribute(group, "spinor", where, default=-1)
+    return {
+        "schema_version": _integer_attribute(group, "schema_version", where, default=-1),
+        "source": _string_attribute(group, "source") or "",
+        "spinor": None if spinor < 0 else bool(spinor),
+        "fermi_energy": _float_attribute(group, "fermi_energy", where),
+        "mdrs": bool(_integer_attribute(group, "mdrs", where, default=0)),
+    }
+
+
 def read_model_from_group(group: h5py.Group, where: str = "HDF5 group") -> TightBindingModel:
     """Read a model from an open HDF5 group written by :func:`write_model_to_group`."""
-    check_schema(group, where)
-    spinor = int(group.attrs.get("spinor", -1))
-    fermi = float(group.attrs.get("fermi_energy", np.nan))
+    attributes = model_attributes(group, where)
     return TightBindingModel(
         lattice=group["lattice"][()],
         r_vectors=group["r_vectors"][()],
@@ -118,8 +199,8 @@ def read_model_from_group(group: h5py.Group, where: str = "HDF5 group") -> Tight
         hamiltonian=group["hamiltonian"][()],
         centres=group["centres"][()],
         position=group["position"][()] if "position" in group else None,
-        spinor=None if spinor < 0 else bool(spinor),
-        fermi_energy=None if np.isnan(fermi) else fermi,
-        source=str(group.attrs.get("source", "")),
-        mdrs=bool(int(group.attrs.get("mdrs", 0))),
+        spinor=attributes["spinor"],
+        fermi_energy=attributes["fermi_energy"],
+        source=attributes["source"],
+        mdrs=attributes["mdrs"],
     )

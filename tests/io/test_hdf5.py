@@ -79,3 +79,76 @@ def test_mdrs_flag_round_trips_and_version_1_files_still_load(tmp_path):
     old = load_model(tmp_path / "model.h5")
     assert not old.mdrs
     assert np.array_equal(old.hamiltonian, model.hamiltonian)
+
+
+def _rewrite(path, name, **dataset_options):
+    """Replace dataset ``name`` of the model file at ``path``: ``data=...`` (and h5py options), or a group/link."""
+    with h5py.File(path, "r+") as handle:
+        data = handle[name][()]
+        del handle[name]
+        kind = dataset_options.pop("kind", "dataset")
+        if kind == "group":
+            handle.create_group(name)
+        elif kind == "external_link":
+            handle[name] = h5py.ExternalLink(str(path.parent / "other.h5"), "/lattice")
+        elif kind == "soft_link":
+            handle[name] = h5py.SoftLink("/lattice")
+        else:
+            handle.create_dataset(name, data=dataset_options.pop("data", data), **dataset_options)
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("float_r_vector", "must hold integers"),
+        ("float_degeneracy", "must hold integers"),
+        ("compound", "not a plain numeric array"),
+        ("group", "where a dataset belongs"),
+        ("external_link", "ExternalLink"),
+        ("soft_link", "SoftLink"),
+        ("external_storage", "outside the file"),
+        ("declared_beyond_file", "declares"),
+        ("infinite_fermi", "infinite"),
+        ("schema_text", "must be an integer"),
+    ],
+)
+def test_hostile_or_corrupted_files_give_one_clear_error(tmp_path, case, message):
+    """Each case used to be accepted silently (truncated floats, data read from outside the file) or to raise a bare
+    TypeError / AttributeError / MemoryError; now a ValueError that names the file."""
+    path = tmp_path / "model.h5"
+    save_model(cri3_like_bilayer().replace(fermi_energy=0.1), path)
+    if case == "float_r_vector":
+        with h5py.File(path, "r") as handle:
+            data = handle["r_vectors"][()].astype(float)
+        data[-1, 0] += 0.7
+        _rewrite(path, "r_vectors", data=data)
+    elif case == "float_degeneracy":
+        _rewrite(path, "degeneracy", data=np.full(len(cri3_like_bilayer().r_vectors), 1.9))
+    elif case == "compound":
+        with h5py.File(path, "r") as handle:
+            lattice = handle["lattice"][()]
+        compound = np.zeros(3, dtype=[("a", float), ("b", float), ("c", float)])
+        for index in range(3):
+            compound[index] = tuple(lattice[index])
+        _rewrite(path, "lattice", data=compound)
+    elif case in ("group", "external_link", "soft_link"):
+        _rewrite(path, "lattice", kind=case)
+    elif case == "external_storage":
+        secret = tmp_path / "secret.bin"
+        secret.write_bytes(np.eye(3).tobytes())
+        with h5py.File(path, "r+") as handle:
+            del handle["lattice"]
+            handle.create_dataset("lattice", shape=(3, 3), dtype=float, external=[(str(secret), 0, 72)])
+    elif case == "declared_beyond_file":
+        with h5py.File(path, "r+") as handle:
+            del handle["centres"]
+            handle.create_dataset("centres", shape=(4, 3), dtype=float, chunks=(1, 3))  # no chunk written
+    elif case == "infinite_fermi":
+        with h5py.File(path, "r+") as handle:
+            handle.attrs["fermi_energy"] = np.inf
+    elif case == "schema_text":
+        with h5py.File(path, "r+") as handle:
+            handle.attrs["schema_version"] = "two"
+    with pytest.raises(ValueError, match=message) as error:
+        load_model(path)
+    assert "model.h5" in str(error.value) or case in ("float_r_vector", "float_degeneracy")
