@@ -47,7 +47,9 @@ def validate_relativistic(node, _):
 
 def validate_test_configurations(node, _):
     configurations = node.get_list()
-    if not configurations or not all(isinstance(c, str) and c.strip() and "'" not in c for c in configurations):
+    if not configurations or not all(
+        isinstance(c, str) and c.strip() and "'" not in c and c.isprintable() for c in configurations
+    ):
         return "test_configurations must be a non-empty list of ld1.x valence strings, e.g. ['3s2 4s1 3p6 3d5']."
     return None
 

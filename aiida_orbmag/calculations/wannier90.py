@@ -10,6 +10,9 @@ in ``parameters``. The overlap files (``aiida.amn``, ``aiida.mmn``, ``aiida.eig`
 
 from __future__ import annotations
 
+import pathlib
+import re
+
 import numpy as np
 from aiida import orm
 from aiida.common import datastructures
@@ -47,8 +50,31 @@ REQUIRED_INPUT_FILES = (f"{SEEDNAME}.mmn", f"{SEEDNAME}.eig")
 OPTIONAL_INPUT_FILES = (f"{SEEDNAME}.amn", f"{SEEDNAME}.chk", f"{SEEDNAME}.spn", f"{SEEDNAME}.uHu")
 
 
+def _unsafe_text(value) -> str | None:
+    """The first string inside ``value`` (nested lists included) that holds a newline or another control character,
+    which would start a new line of aiida.win behind the plugin's back; None when all is printable."""
+    if isinstance(value, str):
+        return None if value.isprintable() else value
+    if isinstance(value, list | tuple):
+        return next((bad for bad in map(_unsafe_text, value) if bad is not None), None)
+    return None
+
+
+def _escapes_folder(path) -> bool:
+    """Whether a relative path (or glob pattern) leaves the job folder: absolute, or with a '..' component."""
+    text = str(path)
+    return text.startswith(("/", "~")) or ".." in pathlib.PurePosixPath(text).parts or not text.isprintable()
+
+
 def validate_parameters(node, _):
-    keys = [key.lower() for key in node.get_dict()]
+    content = node.get_dict()
+    for key, value in content.items():
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", key):
+            return f"The parameter name {key!r} is not a wannier90 keyword (letters, digits and underscores)."
+        bad = _unsafe_text(value)
+        if bad is not None:
+            return f"The value of {key!r} holds a newline or control character ({bad!r}); give one line of text."
+    keys = [key.lower() for key in content]
     if len(set(keys)) != len(keys):
         return "The parameters contain the same key twice (wannier90 keys are case-insensitive)."
     blocked = [f"`{key}` ({BLOCKED_KEYS[key]})" for key in keys if key in BLOCKED_KEYS]
@@ -60,9 +86,22 @@ def validate_parameters(node, _):
 
 
 def validate_settings(node, _):
-    unknown = sorted(set(node.get_dict()) - KNOWN_SETTINGS)
+    settings = node.get_dict()
+    unknown = sorted(set(settings) - KNOWN_SETTINGS)
     if unknown:
         return f"Unknown settings {unknown}; the known ones are {sorted(KNOWN_SETTINGS)}."
+    for pattern in settings.get("additional_retrieve_list", []):
+        if not isinstance(pattern, str) or _escapes_folder(pattern):
+            return (
+                f"additional_retrieve_list entry {pattern!r} must be a relative path or pattern inside the job folder "
+                "(no '..', not absolute)."
+            )
+    for key in ("additional_remote_symlink_list", "additional_remote_copy_list"):
+        for entry in settings.get(key, []):
+            if not (isinstance(entry, list | tuple) and len(entry) == 3 and all(isinstance(e, str) for e in entry)):
+                return f"{key} entries must be [computer_uuid, source_path, destination], got {entry!r}."
+            if _escapes_folder(entry[2]) or not entry[1].isprintable():
+                return f"{key} destination {entry[2]!r} must be a relative path inside the job folder (no '..')."
     return None
 
 
@@ -73,9 +112,19 @@ def validate_kpoint_path(node, _):
         return (
             "kpoint_path must be a Dict with 'path' (list of [label1, label2]) and 'point_coords' (label -> 3 floats)."
         )
+    if any(not re.fullmatch(r"[A-Za-z0-9_'\\-]{1,16}", str(label)) for label in coords):
+        return "kpoint_path labels must be short words without spaces or control characters (e.g. G, K, M1)."
     for segment in path:
         if len(segment) != 2 or any(label not in coords for label in segment):
             return f"The kpoint_path segment {segment} must name two labels defined in point_coords."
+    return None
+
+
+def validate_projections(node, _):
+    lines = node.get_list()
+    bad = next((line for line in lines if not isinstance(line, str) or not line.isprintable()), None)
+    if bad is not None or not lines:
+        return f"projections must be a non-empty list of one-line strings such as 'Cr:d'; got {bad!r}."
     return None
 
 
@@ -141,6 +190,7 @@ class Wannier90Calculation(CalcJob):
             "projections",
             valid_type=orm.List,
             required=False,
+            validator=validate_projections,
             help="Projection lines of the wannier90 projections block, e.g. ['Cr:d', 'I:p'].",
         )
         spec.input(

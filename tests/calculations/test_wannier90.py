@@ -114,6 +114,16 @@ def test_bad_parameters_exit_with_the_werr_message(lead_builder):
         ({"no_folder": True}, "Give exactly one of local_input_folder or remote_input_folder"),
         ({"missing_mmn": True}, "local_input_folder lacks ['aiida.mmn']"),
         ({"kpoints": "half"}, "not a complete Gamma-centred uniform grid"),
+        # hardening: nothing may write its own lines into aiida.win, and no file may be fetched or put outside the job
+        ({"parameters": {"num_wann": "4\nwrite_tb = .false."}}, "newline or control character"),
+        ({"parameters": {"num_wann": 4, "dis_froz_max": [1, "2\nbegin"]}}, "newline or control character"),
+        ({"parameters": {"num_wann": 4, "bad key": 1}}, "not a wannier90 keyword"),
+        ({"projections": ["Pb:sp3\nend projections"]}, "one-line strings"),
+        ({"kpoint_path": {"path": [["G", "X\n"]], "point_coords": {"G": [0, 0, 0], "X\n": [0.5, 0, 0]}}}, "labels"),
+        ({"settings": {"additional_retrieve_list": ["../../secret"]}}, "inside the job folder"),
+        ({"settings": {"additional_retrieve_list": ["/etc/passwd"]}}, "inside the job folder"),
+        ({"settings": {"additional_remote_copy_list": [["uuid", "/data/x", "../x"]]}}, "destination '../x'"),
+        ({"settings": {"additional_remote_symlink_list": [["uuid", "/data/x", "/tmp/x"]]}}, "destination '/tmp/x'"),
     ],
 )
 def test_invalid_inputs_are_refused_before_running(lead_builder, change, message):
@@ -125,6 +135,8 @@ def test_invalid_inputs_are_refused_before_running(lead_builder, change, message
             lead_builder.settings = orm.Dict(change["settings"])
         if "kpoint_path" in change:
             lead_builder.kpoint_path = orm.Dict(change["kpoint_path"])
+        if "projections" in change:
+            lead_builder.projections = orm.List(change["projections"])
         if change.get("drop_projections"):
             del lead_builder.projections
         if change.get("no_folder"):
