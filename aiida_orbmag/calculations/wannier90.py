@@ -82,6 +82,9 @@ def validate_parameters(node, _):
         return "These parameters are set by the plugin and cannot be given: " + "; ".join(blocked) + "."
     if "num_wann" not in keys:
         return "The parameters must give num_wann, the number of Wannier functions."
+    fermi = {key.lower(): value for key, value in content.items()}.get("fermi_energy")
+    if fermi is not None and (isinstance(fermi, bool) or not isinstance(fermi, int | float) or not np.isfinite(fermi)):
+        return f"fermi_energy must be a finite number (eV), got {fermi!r}."
     return None
 
 
@@ -240,6 +243,12 @@ class Wannier90Calculation(CalcJob):
         spec.default_output_node = "output_parameters"
 
         spec.exit_code(210, "ERROR_OUTPUT_STDOUT_MISSING", message="The output file aiida.wout was not retrieved.")
+        spec.exit_code(211, "ERROR_NNKP_FILE_MISSING", message="The -pp run finished but aiida.nnkp was not retrieved.")
+        spec.exit_code(
+            350,
+            "ERROR_OUTPUT_FILES_INVALID",
+            message="The retrieved files cannot be parsed (corrupted or from another program): {error}",
+        )
         spec.exit_code(
             300,
             "ERROR_WERR_FILE_PRESENT",
@@ -298,6 +307,11 @@ class Wannier90Calculation(CalcJob):
             410,
             "ERROR_WSVEC_FILE_INVALID",
             message="aiida_wsvec.dat cannot be applied to the tight-binding model: {error}",
+        )
+        spec.exit_code(
+            411,
+            "ERROR_BAND_FILES_INVALID",
+            message="The interpolated band files cannot be used: {error}.",
         )
 
     def prepare_for_submission(self, folder):

@@ -243,7 +243,7 @@ def parse_ld1_output(text: str) -> dict:
         "etot_ae_Ry": energies.get("Etot"),
         "etot_ps_Ry": energies.get("Etotps"),
         "eigenvalue_max_deviation_Ry": max(eigenvalue_errors) if eigenvalue_errors else None,
-        "completed": "End of pseudopotential test" in text and "Etotps" in energies,
+        "completed": "End of pseudopotential test" in text and "Etotps" in energies and "Etot" in energies,
     }
 
 
@@ -284,6 +284,17 @@ def rewrap_upf(text: str, max_line: int = 100, per_line: int = 4) -> str:
         else:
             out.append(line)
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def check_upf_complete(upf_text: str) -> None:
+    """ValueError unless a UPF v2 text is whole: it opens with ``<UPF`` and ends with ``</UPF>``, and the sections a
+    pseudopotential needs (header, mesh, local part, nonlocal part, atomic charge) are all closed."""
+    stripped = upf_text.strip()
+    if not stripped.startswith("<UPF") or not stripped.endswith("</UPF>"):
+        raise ValueError("the UPF file does not start with <UPF and end with </UPF>: it is truncated or not UPF v2")
+    for section in ("PP_MESH", "PP_LOCAL", "PP_NONLOCAL", "PP_RHOATOM"):
+        if f"</{section}>" not in upf_text:
+            raise ValueError(f"the UPF file has no complete {section} section: it is truncated or corrupted")
 
 
 def upf_header(upf_text: str) -> dict[str, str]:

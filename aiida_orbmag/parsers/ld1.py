@@ -26,13 +26,17 @@ from aiida_orbmag.io import ld1
 class Ld1Parser(Parser):
     """Turn retrieved ld1.x runs into the regenerated ``UpfData`` and its test results, or an exit code."""
 
+    def _text(self, name: str) -> str:
+        """A retrieved file as text; bytes that are not UTF-8 become U+FFFD instead of an exception."""
+        return self.retrieved.base.repository.get_object_content(name, mode="rb").decode("utf-8", errors="replace")
+
     def parse(self, **kwargs):
         repository = self.retrieved.base.repository
         names = set(repository.list_object_names())
         if OUTPUT_FILE not in names:
             return self.exit_codes.ERROR_OUTPUT_STDOUT_MISSING
-        crash = repository.get_object_content("CRASH") if "CRASH" in names else ""
-        reference = _parse(repository.get_object_content(OUTPUT_FILE))
+        crash = self._text("CRASH") if "CRASH" in names else ""
+        reference = _parse(self._text(OUTPUT_FILE))
         if reference["error"]:
             return self.exit_codes.ERROR_LD1_ERROR.format(error=reference["error"])
         if not reference["completed"]:
@@ -46,14 +50,15 @@ class Ld1Parser(Parser):
         tests = {}
         for index, configuration in enumerate(tested_configurations(self.node.inputs)):
             name = f"{run_prefix(index)}.out"
-            output = _parse(repository.get_object_content(name)) if name in names else {"error": f"{name} missing"}
+            output = _parse(self._text(name)) if name in names else {"error": f"{name} missing"}
             if output.get("error") or not output.get("completed"):
                 error = output.get("error") or f"{name} ends before the test"
                 return self.exit_codes.ERROR_TEST_RUN_FAILED.format(configuration=configuration, error=error)
             tests[configuration] = output
 
-        text = ld1.rewrap_upf(repository.get_object_content(upf_name))
+        text = ld1.rewrap_upf(self._text(upf_name))
         try:
+            ld1.check_upf_complete(text)
             pseudo, header, cutoffs = self._pseudo(text, upf_name)
         except ValueError as error:
             return self.exit_codes.ERROR_PSEUDO_FILE_INVALID.format(error=" ".join(str(error).split())[:300])

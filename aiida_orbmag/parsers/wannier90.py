@@ -39,17 +39,29 @@ class Wannier90Parser(Parser):
     """Turn a retrieved wannier90 run into nodes, or into the exit code of its failure."""
 
     def parse(self, **kwargs):
+        try:
+            return self._parse()
+        except (ValueError, KeyError, IndexError, OSError) as error:  # a file the cases below did not foresee
+            return self.exit_codes.ERROR_OUTPUT_FILES_INVALID.format(error=" ".join(str(error).split())[:500])
+
+    def _text(self, name: str) -> str:
+        """A retrieved file as text; bytes that are not UTF-8 become U+FFFD instead of an exception."""
+        return self.retrieved.base.repository.get_object_content(name, mode="rb").decode("utf-8", errors="replace")
+
+    def _parse(self):
         retrieved = self.retrieved
         names = retrieved.base.repository.list_object_names()
-        werr = "\n".join(retrieved.base.repository.get_object_content(n) for n in names if n.endswith(".werr"))
+        werr = "\n".join(self._text(n) for n in names if n.endswith(".werr"))
         if OUTPUT_FILE not in names and not werr:
             return self.exit_codes.ERROR_OUTPUT_STDOUT_MISSING
         # wannier90 stops on bad input before it opens aiida.wout, leaving only the .werr
-        stdout = retrieved.base.repository.get_object_content(OUTPUT_FILE) if OUTPUT_FILE in names else ""
+        stdout = self._text(OUTPUT_FILE) if OUTPUT_FILE in names else ""
         failure = self._failure(stdout, werr)
         if failure is not None:
             return failure
         if DONE_POSTPROC in stdout:
+            if f"{SEEDNAME}.nnkp" not in names:
+                return self.exit_codes.ERROR_NNKP_FILE_MISSING
             with retrieved.base.repository.open(f"{SEEDNAME}.nnkp", "rb") as handle:
                 self.out("nnkp_file", orm.SinglefileData(handle, filename=f"{SEEDNAME}.nnkp"))
             return None
@@ -65,7 +77,11 @@ class Wannier90Parser(Parser):
         if exit_code is not None:
             return exit_code
         if f"{SEEDNAME}_band.dat" in names and f"{SEEDNAME}_band.kpt" in names:
-            self.out("interpolated_bands", self._bands())
+            try:
+                bands = self._bands()
+            except ValueError as error:
+                return self.exit_codes.ERROR_BAND_FILES_INVALID.format(error=" ".join(str(error).split())[:500])
+            self.out("interpolated_bands", bands)
         if parameters["disentanglement_converged"] is False:
             return self.exit_codes.ERROR_DISENTANGLEMENT_NOT_CONVERGED
         if parameters["wannierisation_converged"] is False:
@@ -116,18 +132,34 @@ class Wannier90Parser(Parser):
         return None
 
     def _bands(self) -> orm.BandsData:
+        """The interpolated bands; ValueError for band files that do not fit together (truncated, corrupted)."""
         repository = self.retrieved.base.repository
-        kpt_lines = repository.get_object_content(f"{SEEDNAME}_band.kpt").split("\n")
-        kpoints = np.array([line.split()[:3] for line in kpt_lines[1:] if line.strip()], dtype=float)
-        columns = np.loadtxt(repository.get_object_content(f"{SEEDNAME}_band.dat").splitlines())
+        kpt_lines = self._text(f"{SEEDNAME}_band.kpt").split("\n")
+        try:
+            declared = int(kpt_lines[0].split()[0])
+            kpoints = np.array([line.split()[:3] for line in kpt_lines[1:] if line.strip()], dtype=float)
+            columns = np.loadtxt(self._text(f"{SEEDNAME}_band.dat").splitlines(), ndmin=2)
+        except (ValueError, IndexError) as error:
+            raise ValueError(f"aiida_band.kpt / aiida_band.dat are not readable ({error})") from None
+        num_wann = int(self.node.inputs.parameters.get_dict().get("num_wann", 0) or 0)
+        if kpoints.ndim != 2 or kpoints.shape[1] != 3 or len(kpoints) != declared or declared < 1:
+            raise ValueError(f"aiida_band.kpt declares {declared} k-points but holds {len(kpoints)} of 3 coordinates")
+        if columns.shape[1] < 2 or len(columns) != declared * num_wann or not np.all(np.isfinite(columns)):
+            raise ValueError(
+                f"aiida_band.dat holds {len(columns)} finite lines, not {declared} k-points x {num_wann} bands; the "
+                "file is truncated or corrupted"
+            )
         energies = columns[:, 1].reshape(-1, len(kpoints)).T  # band.dat: one block of nk lines per band
         bands = orm.BandsData()
         bands.set_cell_from_structure(self.node.inputs.structure)
         bands.set_kpoints(kpoints)
         labels_file = f"{SEEDNAME}_band.labelinfo.dat"
         if labels_file in repository.list_object_names():
-            labels = [line.split() for line in repository.get_object_content(labels_file).splitlines() if line.strip()]
-            bands.labels = [(int(fields[1]) - 1, fields[0]) for fields in labels]
+            labels = [line.split() for line in self._text(labels_file).splitlines() if line.strip()]
+            try:
+                bands.labels = [(int(fields[1]) - 1, fields[0]) for fields in labels]
+            except (ValueError, IndexError):
+                raise ValueError("aiida_band.labelinfo.dat is not readable; the file is corrupted") from None
         bands.set_bands(energies, units="eV")
         return bands
 

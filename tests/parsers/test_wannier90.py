@@ -173,3 +173,37 @@ def test_parse_wout_reads_warnings_and_convergence():
     assert len(output["wannier_functions_output"]) == 7
     assert output["warnings"] == ["Warning: Maximum number of disentanglement iterations reached"]
     assert output["wannierisation_converged"] is None  # conv_window not set: wannier90 does not judge it
+
+
+def _half(path: pathlib.Path) -> bytes:
+    content = read_case_file(path)
+    return content[: len(content) // 2]
+
+
+@pytest.mark.parametrize(
+    ("case", "replace", "label"),
+    [
+        ("lead_postproc", {"aiida.nnkp": None}, "ERROR_NNKP_FILE_MISSING"),
+        ("lead_mdrs", {"aiida_band.dat": "half"}, "ERROR_BAND_FILES_INVALID"),
+        ("lead_mdrs", {"aiida_band.kpt": b"   100\n0.0 0.0 0.0 1.0\n"}, "ERROR_BAND_FILES_INVALID"),
+        ("lead_mdrs", {"aiida_band.labelinfo.dat": b"G  x  y\n"}, "ERROR_BAND_FILES_INVALID"),
+    ],
+    ids=["pp_without_nnkp", "band_dat_cut_in_half", "band_kpt_corrupted", "labels_corrupted"],
+)
+def test_corrupted_outputs_give_exit_codes_not_exceptions(parsed, case, replace, label):
+    """Each used to raise inside the parser (an excepted CalcJob) or to give a BandsData with half its bands."""
+    replace = {name: _half(DATA / case / name) if value == "half" else value for name, value in replace.items()}
+    results, process = parsed(case, {"num_wann": 4, "num_iter": 20}, replace=replace)
+    assert process.exit_status == exit_code(label).status, process.exit_message
+    assert "interpolated_bands" not in results
+
+
+def test_non_utf8_bytes_do_not_break_the_parser(parsed):
+    """Stray bytes in .wout and .werr are read as replacement characters: the run's own outcome decides."""
+    wout = read_case_file(DATA / "lead_mdrs" / "aiida.wout").replace(b"Final State", b"\xff\xfe Final State", 1)
+    results, process = parsed("lead_mdrs", {"num_wann": 4, "num_iter": 20}, replace={"aiida.wout": wout})
+    assert process.exit_status == 0, process.exit_message
+    results, process = parsed(
+        "lead_werr", {"num_wann": 4}, replace={"aiida.werr": b"\xff\xfe num_iter must be positive"}
+    )
+    assert process.exit_status == exit_code("ERROR_WERR_FILE_PRESENT").status

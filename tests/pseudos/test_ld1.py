@@ -374,3 +374,21 @@ def test_projections_from_the_regenerated_files_match_between_fr_and_sr(families
         )
         counts[label] = (choice.lines, choice.num_wann, choice.num_excluded, choice.num_electrons)
     assert counts[FR_LABEL] == counts[SR_LABEL] == (["Cr:d", "I:p"], 16, 10, 21)
+
+
+def test_output_without_the_all_electron_energy_is_not_complete():
+    """Etotps present but Etot missing used to pass as complete and then fail with a KeyError in the parser."""
+    text = (
+        " dirac relativistic calculation\n ---- Testing the pseudopotential ----\n"
+        "     Etotps =  -247.576294 Ry,    -123.788147 Ha\n ---- End of pseudopotential test ----\n"
+    )
+    assert ld1.parse_ld1_output(text)["completed"] is False
+
+
+@pytest.mark.parametrize("fraction", [0.5, 0.9, 0.999])
+def test_truncated_upf_is_refused(fraction):
+    """A UPF cut anywhere (no closing tag) used to become the parser's ``pseudo`` output and enter a family."""
+    text = _text(CR_FILE)
+    ld1.check_upf_complete(text)  # the whole file passes
+    with pytest.raises(ValueError, match="truncated"):
+        ld1.check_upf_complete(text[: int(len(text) * fraction)])
