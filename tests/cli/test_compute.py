@@ -245,3 +245,21 @@ def test_directory_fifo_and_unwritable_json(tmp_path):
     result = CliRunner().invoke(cli, ["compute", str(REFERENCE), *common, "--json", str(tmp_path / "no" / "x.json")])
     assert result.exit_code != 0 and "cannot be written" in result.output
     assert "chi_x" not in result.output  # refused before computing
+
+
+def test_overflowing_model_gives_one_line_and_no_numpy_warnings(tmp_path):
+    """Hoppings of 1e300 eV pass the file checks but overflow in the sums: one Error line saying the result is not
+    finite, no RuntimeWarning lines before it, and no NaN written anywhere."""
+    from aiida_orbmag.physics.reference_models import cri3_like_bilayer
+
+    model = cri3_like_bilayer()
+    path = tmp_path / "huge_tb.dat"
+    write_tb_dat(model.replace(hamiltonian=model.hamiltonian * 1e300), path)
+    completed = subprocess.run(
+        [sys.executable, "-m", "aiida_orbmag.cli.main", "compute", str(path), "--mu", "0", "--temperature", "0",
+         "--kmesh", "4", "4", "--json", str(tmp_path / "out.json")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    lines = completed.stderr.strip().splitlines()
+    assert completed.returncode != 0 and len(lines) == 1, completed.stderr
+    assert "not finite" in lines[0] and not (tmp_path / "out.json").exists()
