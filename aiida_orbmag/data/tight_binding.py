@@ -60,7 +60,9 @@ class TightBindingData(Data):
         if not path.is_file():
             raise ValueError(f"{path}: no such file; give the path of an aiida-orbmag HDF5 model file.")
         if validate:
-            hdf5.load_model(path)
+            hdf5.load_model(path)  # reads the metadata in a child process first (hdf5.probe_file)
+        else:
+            hdf5.probe_file(path)
         node = cls(**kwargs)
         node._store_file(path)
         return node

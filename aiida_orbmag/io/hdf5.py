@@ -35,6 +35,8 @@ or string dtypes, shapes whose declared size the file cannot hold, and attribute
 from __future__ import annotations
 
 import pathlib
+import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -54,9 +56,10 @@ def save_model(model: TightBindingModel, path) -> None:
 
 def write_model_to_group(model: TightBindingModel, group: h5py.Group) -> None:
     """Write ``model`` into an open HDF5 group (for callers that own the file handle)."""
-    group.attrs["format"] = FORMAT
+    # fixed-length strings: no variable-length data in HDF5's global heap, where corruption can hang the reader
+    group.attrs["format"] = np.bytes_(FORMAT)
     group.attrs["schema_version"] = SCHEMA_VERSION
-    group.attrs["source"] = model.source
+    group.attrs["source"] = np.bytes_(model.source.encode("utf-8"))
     group.attrs["spinor"] = -1 if model.spinor is None else int(model.spinor)
     group.attrs["fermi_energy"] = np.nan if model.fermi_energy is None else float(model.fermi_energy)
     group.attrs["mdrs"] = int(bool(model.mdrs))
@@ -66,11 +69,58 @@ def write_model_to_group(model: TightBindingModel, group: h5py.Group) -> None:
         group.create_dataset("position", data=model.position)
 
 
-def load_model(path) -> TightBindingModel:
-    """Read a model written by :func:`save_model`; ValueError for anything that is not such a file."""
+#: Seconds the metadata of a file given from outside may take to read in a child process (:func:`probe_file`).
+PROBE_TIMEOUT_S = 60
+
+
+def probe_file(path, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Read the file's metadata (schema, attributes, dataset headers) in a child process first; ValueError when that
+    fails, does not finish within ``timeout`` seconds, or crashes the child.
+
+    A corrupted HDF5 file can make the HDF5 C library loop forever (measured: a damaged global heap under a
+    variable-length string attribute) or crash the interpreter, which no exception handler catches; a child process
+    bounds both, at the cost of a Python start (about half a second) per file given from outside.
+    """
+    code = (
+        "import sys, h5py\n"
+        "from aiida_orbmag.io.hdf5 import model_attributes\n"
+        "path = sys.argv[1]\n"
+        "try:\n"
+        "    handle = h5py.File(path, 'r')\n"
+        "except OSError as error:\n"
+        "    print(f'{path} is not a readable HDF5 file ({error}); it is truncated or corrupted.'); sys.exit(3)\n"
+        "try:\n"
+        "    with handle:\n"
+        "        model_attributes(handle, path)\n"
+        "except (ValueError, OSError, KeyError, TypeError, AttributeError) as error:\n"
+        "    print(' '.join(str(error).split())); sys.exit(3)\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise ValueError(
+            f"{path}: reading its HDF5 metadata did not finish in {timeout:g} s (the HDF5 library loops on corrupted "
+            "data); the file is corrupted."
+        ) from None
+    if done.returncode == 3:
+        raise ValueError(done.stdout.strip() or f"{path}: the file is not a valid model file.")
+    if done.returncode != 0:
+        raise ValueError(f"{path}: the HDF5 library failed reading it (exit {done.returncode}); the file is corrupted.")
+
+
+def load_model(path, probe: bool = True) -> TightBindingModel:
+    """Read a model written by :func:`save_model`; ValueError for anything that is not such a file.
+
+    :param probe: first read the metadata in a child process (:func:`probe_file`), so that a corrupted file cannot
+        hang or crash this one; False for files this package wrote itself.
+    """
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file.")
+    if probe:
+        probe_file(path)
     try:
         handle = h5py.File(path, "r")
     except OSError as error:

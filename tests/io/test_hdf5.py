@@ -152,3 +152,17 @@ def test_hostile_or_corrupted_files_give_one_clear_error(tmp_path, case, message
     with pytest.raises(ValueError, match=message) as error:
         load_model(path)
     assert "model.h5" in str(error.value) or case in ("float_r_vector", "float_degeneracy")
+
+
+def test_probe_bounds_the_time_a_file_may_take(tmp_path):
+    """The metadata of a file from outside is read in a child process with a time limit: a corrupted global heap was
+    measured to make the HDF5 library loop forever (found by tests/fuzz); here the limit is made too short to start."""
+    from aiida_orbmag.io.hdf5 import probe_file
+
+    path = tmp_path / "model.h5"
+    save_model(cri3_like_bilayer(), path)
+    probe_file(path)  # a good file passes
+    with pytest.raises(ValueError, match="did not finish in 0.001 s"):
+        probe_file(path, timeout=0.001)
+    with h5py.File(path, "r") as handle:  # new files store their strings fixed-length: nothing in the global heap
+        assert h5py.check_string_dtype(handle.attrs.get_id("format").dtype).length is not None
