@@ -39,7 +39,9 @@ from aiida_orbmag.workflows.wannier90_base import Wannier90BaseWorkChain
 #: of Wannier centres from a DFT grid (1e-4 to 1e-2 Å), so symmetry-related hoppings were shared among different
 #: replicas. Measured on the Ni(111) bilayer: the antiferromagnet's bands broke C2x and PT by 0.09 and 0.11 eV off the
 #: grid with 1e-5 Å and kept them to 1e-5 eV with 1e-2 Å; the ferromagnet's broke C3 by 11 meV with 1e-2 Å and 2 meV
-#: from 2e-2 Å on (the rest comes from d functions whose centres a rotation mixes; 0.2 eV without MDRS at all).
+#: from 2e-2 Å on (the rest comes from d functions whose centres a rotation mixes; 0.2 eV without MDRS at all). On
+#: monolayer CrI3 (3x3 grid, maximally localised) C3 is kept to 4e-3 eV at 1e-2 Å, 3e-3 eV at 5e-2 Å, 0.12 eV without
+#: MDRS; wannier90.x 3.1 crashed (SIGSEGV) there at 0.2 Å, so the tolerance stays small.
 WANNIER90_DEFAULTS = {"num_iter": 400, "dis_num_iter": 1000, "dis_conv_tol": 1e-8, "ws_distance_tol": 5e-2}
 #: Bands computed by the NSCF beyond the Wannier manifold (at least this many, or a quarter of num_wann).
 EXTRA_BANDS_MIN = 4
