@@ -93,29 +93,29 @@ def model_symmetry_report(model, structure, moments: dict, window, grids: dict) 
     mismatch (Å); plus the largest of each and whether all stay within the tolerances."""
     found = magnetic_symmetry(structure, moments)
     lattice = np.array(structure.cell)
-    rows = {}
+    distinct, mismatch = {}, {}  # in-plane operation -> its PointOperation, largest centre mismatch of its {W|t}
     for rotation, translation, reversed_ in zip(
         found["rotations"], found["translations"], found["time_reversals"], strict=True
     ):
         in_plane = point_symmetry.operations_from_spglib([rotation], [reversed_], lattice)
         if not in_plane:
             continue  # mixes z with the plane: not an operation of the layer
-        operation = in_plane[0]
-        key = (tuple(np.round(operation.rotation, 6).ravel()), operation.antiunitary)
-        mismatch = centre_symmetry_mismatch(model.centres, lattice, [rotation], [translation])[0]
-        row = rows.setdefault(
-            key,
-            {
-                "rotation": np.round(operation.rotation, 12).tolist(),
-                "time_reversal": operation.antiunitary,
-                "max_centre_mismatch_angstrom": 0.0,
-                **{
-                    f"max_band_deviation{suffix}_eV": band_symmetry_deviation(model, [operation], k, window)[0]
-                    for suffix, k in grids.items()
-                },
-            },
-        )
-        row["max_centre_mismatch_angstrom"] = max(row["max_centre_mismatch_angstrom"], mismatch)
+        key = (tuple(np.round(in_plane[0].rotation, 6).ravel()), in_plane[0].antiunitary)
+        distinct.setdefault(key, in_plane[0])
+        centres = centre_symmetry_mismatch(model.centres, lattice, [rotation], [translation])[0]
+        mismatch[key] = max(mismatch.get(key, 0.0), centres)
+    deviations = {  # one band evaluation per grid for all operations
+        suffix: band_symmetry_deviation(model, list(distinct.values()), k, window) for suffix, k in grids.items()
+    }
+    rows = {
+        key: {
+            "rotation": np.round(operation.rotation, 12).tolist(),
+            "time_reversal": operation.antiunitary,
+            "max_centre_mismatch_angstrom": mismatch[key],
+            **{f"max_band_deviation{suffix}_eV": deviations[suffix][index] for suffix in grids},
+        }
+        for index, (key, operation) in enumerate(distinct.items())
+    }
     operations = list(rows.values())
     report = {"symmetry_operations": operations}
     for suffix in grids:
