@@ -204,15 +204,20 @@ class TightBindingModel:
         boundary. Its Hermitian part is what enters the velocity and the Berry connection, as the formulas that use
         them assume (V and A Hermitian).
         """
-        r = self.position_hoppings()
-        return 0.5 * (r + np.conj(np.swapaxes(r[self._minus_r()], 1, 2)))
+        r, partner = self._position_and_partner()
+        return 0.5 * (r + partner)
 
     def position_anti_hermitian_part(self) -> float:
         """Largest |r(R) - r(-R)^dagger| / 2 (Å): what :meth:`position_hermitian_part` leaves out (0 without r)."""
         if self.position is None:
             return 0.0
+        r, partner = self._position_and_partner()
+        return float(0.5 * np.abs(r - partner).max(initial=0.0))
+
+    def _position_and_partner(self) -> tuple[np.ndarray, np.ndarray]:
+        """r(R) / degeneracy and r(-R)^dagger / degeneracy, (nR, nw, nw, 3) each (Å)."""
         r = self.position_hoppings()
-        return float(0.5 * np.abs(r - np.conj(np.swapaxes(r[self._minus_r()], 1, 2))).max(initial=0.0))
+        return r, np.conj(np.swapaxes(r[self._minus_r()], 1, 2))
 
     def position_hoppings(self) -> np.ndarray:
         """(nR, nw, nw, 3) position matrix elements r(R) / degeneracy(R) (Å); requires the position matrix."""
