@@ -21,14 +21,14 @@ from aiida_pseudo.data.pseudo.upf import UpfData
 
 from aiida_orbmag.calculations.ld1 import OUTPUT_FILE, output_filename, run_prefix, tested_configurations
 from aiida_orbmag.io import ld1
+from aiida_orbmag.parsers.text import retrieved_text
 
 
 class Ld1Parser(Parser):
     """Turn retrieved ld1.x runs into the regenerated ``UpfData`` and its test results, or an exit code."""
 
     def _text(self, name: str) -> str:
-        """A retrieved file as text; bytes that are not UTF-8 become U+FFFD instead of an exception."""
-        return self.retrieved.base.repository.get_object_content(name, mode="rb").decode("utf-8", errors="replace")
+        return retrieved_text(self.retrieved, name)
 
     def parse(self, **kwargs):
         repository = self.retrieved.base.repository

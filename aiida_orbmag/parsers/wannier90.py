@@ -23,6 +23,7 @@ from aiida.parsers import Parser
 from aiida_orbmag.calculations.wannier90 import OUTPUT_FILE, SEEDNAME
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.io import wannier90
+from aiida_orbmag.parsers.text import retrieved_text
 from aiida_orbmag.physics.mdrs import apply_mdrs
 
 BVECTOR_MESSAGES = ("Unable to satisfy B1", "kmesh_get_bvectors", "Not enough bvectors found")
@@ -45,8 +46,7 @@ class Wannier90Parser(Parser):
             return self.exit_codes.ERROR_OUTPUT_FILES_INVALID.format(error=" ".join(str(error).split())[:500])
 
     def _text(self, name: str) -> str:
-        """A retrieved file as text; bytes that are not UTF-8 become U+FFFD instead of an exception."""
-        return self.retrieved.base.repository.get_object_content(name, mode="rb").decode("utf-8", errors="replace")
+        return retrieved_text(self.retrieved, name)
 
     def _parse(self):
         retrieved = self.retrieved
