@@ -46,6 +46,19 @@ parser.add_argument("--mpiprocs", type=int, default=2, help="MPI processes of pw
 parser.add_argument(
     "--cutoffs", type=float, nargs=2, metavar=("WFC", "RHO"), help="ecutwfc ecutrho (Ry) instead of the family's"
 )
+parser.add_argument(
+    "--scf-kpoints-distance",
+    type=float,
+    metavar="DK",
+    help="k-point spacing (1/Å) of both SCF steps (collinear and spin-orbit) instead of the protocol's",
+)
+parser.add_argument(
+    "--frozen-margin",
+    type=float,
+    metavar="EV",
+    help="top of the frozen window above E_F (eV) instead of the protocol's; it stops under the first state "
+    "beyond the manifold, so a large value freezes a whole isolated d+p manifold",
+)
 parser.add_argument("--relax", action="store_true", help="relax the in-plane cell first")
 parser.add_argument(
     "--order",
@@ -64,10 +77,16 @@ if args.codes:
 else:
     codes = setup_localhost_codes(("pw", "pw2wannier90", "wannier90"))
 options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": args.mpiprocs}, "max_wallclock_seconds": 86400}
-overrides = {}
+overrides = {"magnetic": {"scf": {}}, "wannierization": {"scf": {}, "nscf": {}}}
 if args.cutoffs:
     system = {"pw": {"parameters": {"SYSTEM": {"ecutwfc": args.cutoffs[0], "ecutrho": args.cutoffs[1]}}}}
-    overrides = {"magnetic": {"scf": system}, "wannierization": {"scf": system, "nscf": system}}
+    for scf in (overrides["magnetic"]["scf"], overrides["wannierization"]["scf"], overrides["wannierization"]["nscf"]):
+        scf.update(system)
+if args.scf_kpoints_distance:
+    overrides["magnetic"]["scf"]["kpoints_distance"] = args.scf_kpoints_distance
+    overrides["wannierization"]["scf"]["kpoints_distance"] = args.scf_kpoints_distance
+if args.frozen_margin is not None:
+    overrides["wannierization"]["frozen_margin"] = args.frozen_margin
 builder = SusceptibilityWorkChain.get_builder_from_protocol(
     codes,
     structure,
