@@ -6,7 +6,11 @@ The Wannier manifold of ``num_wann`` functions is taken from the bands left afte
 (semicore) bands. The outer window holds every remaining band (wannier90's ``dis_win_min``/``dis_win_max`` are left
 unset: guessing ``dis_win_max`` too low is the commonest cause of "energy window contains fewer states than number of
 target WFs"). The frozen window runs from the bottom of the manifold up to ``E_F + frozen_margin``, lowered where
-needed so that it never holds more than ``num_wann`` states at any k (wannier90 refuses that).
+needed so that it never holds more than ``num_wann`` states at any k (wannier90 refuses that). When the ``num_wann``
+lowest states of the manifold are separated from every state above them by a gap (at least
+:data:`ISOLATION_GAP_EV` on the grid), as the Cr d + I p bands of CrI3 are, the frozen window is raised to take the
+whole group: every state the projections describe is then reproduced on the grid, the empty ones included, whatever
+``frozen_margin`` says.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ import numpy as np
 
 #: Distance (eV) kept between the top of the frozen window and the first state that would overfill it.
 FROZEN_SAFETY_EV = 0.01
+#: Smallest gap (eV) on the grid between the ``num_wann`` lowest manifold states and the next ones for the group to be
+#: treated as isolated and frozen whole.
+ISOLATION_GAP_EV = 0.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,7 +32,9 @@ class WindowChoice:
 
     Band counts, excluded bands (1-based), frozen window top (eV, None if no disentanglement), the energy range whose
     states the model must reproduce (eV), and diagnostics: the gap (eV) between the excluded bands and the manifold
-    (negative: they overlap), and whether the frozen window had to be lowered below ``E_F + frozen_margin``.
+    (negative: they overlap), the gap (eV) between the ``num_wann`` lowest manifold states and the next ones (None when
+    no band lies above; negative: they overlap), and whether the frozen window had to be lowered below
+    ``E_F + frozen_margin`` (never when the group is isolated and frozen whole).
     """
 
     num_bands: int
@@ -35,6 +44,7 @@ class WindowChoice:
     frozen_window: tuple[float, float]
     gap_below_manifold: float | None
     frozen_window_lowered: bool
+    gap_above_manifold: float | None = None
 
     def wannier90_parameters(self) -> dict:
         """The keys of ``aiida.win`` this choice sets (``exclude_bands`` omitted when nothing is excluded)."""
@@ -75,14 +85,16 @@ def choose_windows(
         return WindowChoice(num_bands, num_wann, excluded, None, (frozen_bottom, float(manifold.max())), gap, False)
     # the first state that would make num_wann + 1 states inside the frozen window, at each k
     overfill = float(manifold[:, num_wann].min()) - FROZEN_SAFETY_EV
-    wanted = fermi_energy + frozen_margin
+    gap_above = float(manifold[:, num_wann].min() - manifold[:, num_wann - 1].max())
+    isolated = gap_above >= ISOLATION_GAP_EV
+    wanted = max(fermi_energy + frozen_margin, overfill) if isolated else fermi_energy + frozen_margin
     top = min(wanted, overfill)
     if top <= frozen_bottom:
         raise ValueError(
             f"No frozen window fits: {num_wann + 1} states lie within {FROZEN_SAFETY_EV} eV of the bottom of the "
             "manifold at some k-point; the projections describe fewer states than the bands they should reproduce."
         )
-    return WindowChoice(num_bands, num_wann, excluded, top, (frozen_bottom, top), gap, top < wanted)
+    return WindowChoice(num_bands, num_wann, excluded, top, (frozen_bottom, top), gap, top < wanted, gap_above)
 
 
 def frozen_window_deviation(

@@ -3,16 +3,21 @@
 import numpy as np
 import pytest
 
-from aiida_orbmag.physics.disentanglement import FROZEN_SAFETY_EV, choose_windows, frozen_window_deviation
+from aiida_orbmag.physics.disentanglement import (
+    FROZEN_SAFETY_EV,
+    ISOLATION_GAP_EV,
+    choose_windows,
+    frozen_window_deviation,
+)
 
 
 def _bands():
-    """8 k-points, 10 bands: 2 flat semicore bands at -30 eV, a 4-band manifold from -3 to 0.5 eV, and 4 bands
-    from 1.5 eV up; the 7th band (index 6) dips to 0.8 eV at one k-point."""
+    """8 k-points, 10 bands: 2 flat semicore bands at -30 eV, a 4-band manifold from -3 to 0.5 eV, and 4 overlapping
+    bands from 1.5 eV up; the 7th band (index 6) dips to 0.8 eV at one k-point."""
     k = np.linspace(0, 1, 8)[:, None]
     semicore = np.full((8, 2), -30.0) + 0.01 * np.arange(2)
     manifold = np.array([-3.0, -2.0, -1.0, 0.0]) + 0.5 * np.sin(np.pi * k)
-    upper = np.array([1.5, 2.0, 3.0, 4.0]) + 0.0 * k
+    upper = np.array([1.5, 2.0, 3.0, 4.0]) + 1.2 * np.sin(np.pi * k)
     upper[3, 0] = 0.8
     return np.concatenate([semicore, manifold, upper], axis=1)
 
@@ -26,12 +31,26 @@ def test_frozen_window_reaches_margin_when_it_fits():
 
 
 def test_frozen_window_is_lowered_below_the_overfilling_state():
-    # with 4 Wannier functions the 5th manifold state (1.5 eV, 0.8 eV at one k) must stay out of the frozen window
-    choice = choose_windows(_bands(), fermi_energy=0.5, num_wann=4, num_excluded=2, frozen_margin=1.0)
-    assert choice.frozen_window_lowered
-    assert choice.dis_froz_max == pytest.approx(0.8 - FROZEN_SAFETY_EV)
-    inside = (_bands()[:, 2:] <= choice.dis_froz_max).sum(axis=1)
+    # with 4 Wannier functions the 5th manifold state (1.5 eV, 0.3 eV at one k: inside the range of the 4th band, so
+    # the group is not isolated) must stay out of the frozen window
+    bands = _bands()
+    bands[3, 6] = 0.3
+    choice = choose_windows(bands, fermi_energy=0.5, num_wann=4, num_excluded=2, frozen_margin=1.0)
+    assert choice.frozen_window_lowered and choice.gap_above_manifold < ISOLATION_GAP_EV
+    fifth_state = np.sort(bands, axis=1)[:, 6]  # the 4th band's state at k 3 is now the 5th there
+    assert choice.dis_froz_max == pytest.approx(fifth_state.min() - FROZEN_SAFETY_EV)
+    inside = (np.sort(bands, axis=1)[:, 2:] <= choice.dis_froz_max).sum(axis=1)
     assert inside.max() <= 4
+
+
+def test_an_isolated_group_is_frozen_whole_whatever_the_margin():
+    # the 4 lowest manifold bands (up to 0.5 eV) lie 0.3 eV under the next state (0.8 eV at one k): a margin of 0.5 eV
+    # above E_F = -2.5 eV would freeze two of them only; the whole group is frozen instead, up to the next state
+    choice = choose_windows(_bands(), fermi_energy=-2.5, num_wann=4, num_excluded=2, frozen_margin=0.5)
+    assert choice.gap_above_manifold == pytest.approx(0.8 - 0.5 * np.sin(3 * np.pi / 7))
+    assert choice.dis_froz_max == pytest.approx(0.8 - FROZEN_SAFETY_EV) and not choice.frozen_window_lowered
+    inside = (_bands()[:, 2:] <= choice.dis_froz_max).sum(axis=1)
+    assert inside.min() == inside.max() == 4
 
 
 def test_isolated_manifold_needs_no_window():
