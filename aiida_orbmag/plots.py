@@ -1,0 +1,170 @@
+"""Figures of chi(mu), alpha(mu), alpha(T) and the Lambda(k) maps, in the style of Xiao et al., PRB 103, 045401, Fig. 2.
+
+The functions read the result dictionary that ``aiida-orbmag compute --json`` writes (and that
+:func:`results_from_json` loads): ``mu_eV`` (n_mu,), ``temperature_K`` (n_T,), ``chi_nm_per_ohm`` and
+``alpha_nA_nm_per_K`` (n_T, n_mu, 2), optionally ``kmesh_error`` with the same shapes. Each draws on a given matplotlib
+axis (or a new figure) and returns the axis, so that a user can compose panels; ``save`` writes a PNG. matplotlib is the
+only plotting dependency and the Agg backend is used, so no display is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from aiida_orbmag.physics import units  # noqa: E402
+from aiida_orbmag.physics.mott import sommerfeld_alpha_over_t  # noqa: E402
+
+COMPONENTS = ("x", "y")
+CHI_LABEL = r"$\chi$ (nm/$\Omega$)"
+ALPHA_LABEL = r"$\alpha$ (nA nm/K)"
+
+
+def results_from_json(path) -> dict:
+    """The result dictionary written by ``aiida-orbmag compute --json``, checked for the arrays the plots need."""
+    path = Path(path)
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        message = f"Cannot read the results file {path}: {error}. Give the JSON of `aiida-orbmag compute`."
+        raise ValueError(message) from None
+    needed = ("mu_eV", "temperature_K", "chi_nm_per_ohm", "alpha_nA_nm_per_K")
+    if not isinstance(results, dict) or any(key not in results for key in needed):
+        raise ValueError(f"{path} is not a result of `aiida-orbmag compute --json`: it needs the keys {needed}.")
+    mu, temperatures = np.asarray(results["mu_eV"]), np.asarray(results["temperature_K"])
+    for key in ("chi_nm_per_ohm", "alpha_nA_nm_per_K"):
+        if np.shape(results[key]) != (len(temperatures), len(mu), 2):
+            raise ValueError(
+                f"{path}: {key} must have shape (temperatures, mu, 2) = ({len(temperatures)}, {len(mu)}, 2)."
+            )
+    return results
+
+
+def _axis(ax):
+    if ax is not None:
+        return ax
+    return plt.subplots(figsize=(4.6, 3.4), constrained_layout=True)[1]
+
+
+def _temperature_index(results: dict, temperature: float) -> int:
+    temperatures = np.asarray(results["temperature_K"], dtype=float)
+    matches = np.flatnonzero(np.isclose(temperatures, temperature, atol=1e-9))
+    if not len(matches):
+        raise ValueError(f"No results at T = {temperature} K; the file has T = {temperatures.tolist()} K.")
+    return int(matches[0])
+
+
+def _mu_label(results: dict) -> str:
+    relative = results.get("metadata", {}).get("relative_to_fermi_energy")
+    return r"$\mu - E_F$ (eV)" if relative else r"$\mu$ (eV)"
+
+
+def plot_chi(results: dict, temperature: float, ax=None, components=COMPONENTS):
+    """chi_x, chi_y (nm/Ohm) against mu at ``temperature`` (K), with the k-mesh error estimate as a shaded band."""
+    ax = _axis(ax)
+    t = _temperature_index(results, temperature)
+    mu = np.asarray(results["mu_eV"], dtype=float)
+    chi = np.asarray(results["chi_nm_per_ohm"], dtype=float)[t]
+    error = results.get("kmesh_error", {}).get("chi_nm_per_ohm")
+    for component in components:
+        c = COMPONENTS.index(component)
+        (line,) = ax.plot(mu, chi[:, c], label=rf"$\chi_{component}$")
+        if error is not None:
+            spread = np.asarray(error, dtype=float)[t, :, c]
+            ax.fill_between(mu, chi[:, c] - spread, chi[:, c] + spread, color=line.get_color(), alpha=0.25, lw=0)
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.set_xlabel(_mu_label(results))
+    ax.set_ylabel(CHI_LABEL)
+    ax.set_title(f"T = {temperature:g} K")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_alpha(results: dict, ax=None, component: str = "x", temperatures=None):
+    """alpha_component (nA nm/K) against mu, one line per temperature (all of the file's T > 0 by default)."""
+    ax = _axis(ax)
+    c = COMPONENTS.index(component)
+    mu = np.asarray(results["mu_eV"], dtype=float)
+    alpha = np.asarray(results["alpha_nA_nm_per_K"], dtype=float)
+    chosen = [t for t in results["temperature_K"] if t > 0] if temperatures is None else temperatures
+    for temperature in chosen:
+        ax.plot(mu, alpha[_temperature_index(results, temperature), :, c], label=f"{temperature:g} K")
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.set_xlabel(_mu_label(results))
+    ax.set_ylabel(rf"$\alpha_{component}$ (nA nm/K)")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    ax.legend(frameon=False)
+    return ax
+
+
+def sommerfeld_slope(results: dict, mu: float, component: str = "x") -> float:
+    """The low-temperature Mott/Sommerfeld slope alpha/T = (pi² k_B² / 3e) dchi/dmu (nA nm/K per K) at ``mu``.
+
+    dchi/dmu is the central difference of the file's T = 0 chi at the grid point nearest ``mu``.
+    """
+    t = _temperature_index(results, 0.0)
+    mu_grid = np.asarray(results["mu_eV"], dtype=float)
+    i = int(np.argmin(np.abs(mu_grid - mu)))
+    if i == 0 or i == len(mu_grid) - 1:
+        raise ValueError(f"mu = {mu} eV must lie inside the mu grid for a central difference.")
+    chi = np.asarray(results["chi_nm_per_ohm"], dtype=float)[t, :, COMPONENTS.index(component)]
+    derivative = (chi[i + 1] - chi[i - 1]) / (mu_grid[i + 1] - mu_grid[i - 1])  # nm/Ohm per eV
+    return float(units.alpha_to_na_nm_per_k(sommerfeld_alpha_over_t(derivative / units.CHI_UNIT_NM_PER_OHM)))
+
+
+def plot_alpha_temperature(results: dict, mu: float, ax=None, component: str = "x"):
+    """alpha_component (nA nm/K) against T at the grid point nearest ``mu``, with the Sommerfeld line from dchi/dmu."""
+    ax = _axis(ax)
+    mu_grid = np.asarray(results["mu_eV"], dtype=float)
+    i = int(np.argmin(np.abs(mu_grid - mu)))
+    temperatures = np.asarray(results["temperature_K"], dtype=float)
+    alpha = np.asarray(results["alpha_nA_nm_per_K"], dtype=float)[:, i, COMPONENTS.index(component)]
+    order = np.argsort(temperatures)
+    ax.plot(temperatures[order], alpha[order], "o-", label="computed")
+    if np.any(np.isclose(temperatures, 0.0)):
+        slope = sommerfeld_slope(results, mu_grid[i], component)
+        ax.plot(temperatures[order], slope * temperatures[order], "--", color="0.3", label="Mott (Sommerfeld)")
+    ax.set_xlabel("T (K)")
+    ax.set_ylabel(rf"$\alpha_{component}$ (nA nm/K)")
+    ax.set_title(rf"$\mu$ = {mu_grid[i]:.3f} eV")
+    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_lambda_maps(fractional_k: np.ndarray, values: np.ndarray, reciprocal_lattice: np.ndarray, title: str = ""):
+    """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³) on a Gamma-centred uniform grid, in Cartesian k (1/Å).
+
+    :param fractional_k: (n,) fractional coordinates of the grid along each reciprocal vector, in [-1/2, 1/2).
+    :param values: (n, n, 2) Lambda at k = f1 b1 + f2 b2.
+    :param reciprocal_lattice: (2, 2) rows b1, b2 (1/Å).
+    """
+    f1, f2 = np.meshgrid(fractional_k, fractional_k, indexing="ij")
+    kx = f1 * reciprocal_lattice[0, 0] + f2 * reciprocal_lattice[1, 0]
+    ky = f1 * reciprocal_lattice[0, 1] + f2 * reciprocal_lattice[1, 1]
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.9), constrained_layout=True)
+    for axis, c, name in zip(axes, range(2), COMPONENTS, strict=True):
+        limit = float(np.abs(values[..., c]).max()) or 1.0
+        mesh = axis.pcolormesh(kx, ky, values[..., c], cmap="RdBu_r", vmin=-limit, vmax=limit, shading="nearest")
+        axis.set_aspect("equal")
+        axis.set_xlabel(r"$k_x$ (1/Å)")
+        axis.set_ylabel(r"$k_y$ (1/Å)")
+        axis.set_title(rf"$\Lambda_{name}(\mathbf{{k}})$ {title}")
+        fig.colorbar(mesh, ax=axis, label=r"$(e/\hbar)$ Å$^3$")
+    return fig
+
+
+def save(figure_or_axis, path) -> Path:
+    """Write the figure (or the figure of an axis) as a PNG at 150 dpi and close it."""
+    figure = getattr(figure_or_axis, "figure", figure_or_axis)
+    path = Path(path)
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+    return path
