@@ -56,7 +56,8 @@ class Conventions:
             raise ValueError(f"Unknown metric form {self.metric_form!r}; use one of {METRIC_FORMS}.")
         for name in ("degeneracy_tol", "max_out_of_plane_hopping"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float | np.floating) or not value >= 0:
+            number = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+            if not number or not value >= 0:
                 raise ValueError(f"The {name} must be a non-negative energy in eV, got {value!r}.")
             if not np.isfinite(value):
                 raise ValueError(f"The {name} must be a finite energy in eV, got {value!r}.")

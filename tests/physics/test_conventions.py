@@ -94,3 +94,9 @@ def test_entry_points_take_one_conventions_object():
         parameters = inspect.signature(function).parameters
         assert parameters["conventions"].default is DEFAULT_CONVENTIONS, function
         assert not {"degeneracy_tol", "convention", "position_operator", "metric_form"} & set(parameters), function
+
+
+def test_numpy_numbers_are_accepted():
+    import numpy as np
+
+    assert Conventions(degeneracy_tol=np.float32(1e-4), max_out_of_plane_hopping=np.int64(0)).degeneracy_tol > 0
