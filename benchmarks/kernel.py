@@ -20,7 +20,7 @@ of traced memory, and the ratios to
 
 ``--memory-scan`` runs N_w = 112 (``--scan-nw``) on grids 20x20, 40x40, 80x80, ... (``--scan-grids``) and prints
 the peak of traced memory and the time per k-point: the peak should not grow with N_k (chunks and FFT sub-grids are
-bounded by ``memory_bytes``) and the time should be linear in N_k.
+bounded by ``Execution.memory_bytes``) and the time should be linear in N_k.
 
 Figures are machine- and load-dependent; only the ratios of one run mean anything.
 """
@@ -39,8 +39,10 @@ import numpy as np
 from aiida_orbmag.io.wannier90 import write_tb_dat
 from aiida_orbmag.physics import geometry
 from aiida_orbmag.physics.bands import band_basis
+from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS, Conventions
 from aiida_orbmag.physics.fourier import FourierInterpolator
 from aiida_orbmag.physics.kgrid import uniform_grid
+from aiida_orbmag.physics.plan import Execution
 from aiida_orbmag.physics.reference_models import random_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
@@ -68,7 +70,7 @@ def plain_loop(model, kpoints):
     interpolator = FourierInterpolator(model)
     total = np.zeros(2)
     for k in kpoints:
-        bands = band_basis(interpolator.at(k[None]), 1e-5)
+        bands = band_basis(interpolator.at(k[None]), DEFAULT_CONVENTIONS.degeneracy_tol)
         lam = geometry.lambda_first_term(bands) + geometry.lambda_metric_term(bands)
         total += (lam[0] * (bands.cluster_energy[0] < 0)).sum(axis=-1)
     return total
@@ -119,7 +121,7 @@ def wannierberri_time(model, kmesh):
 def memory_scan(num_wann: int, grids: list[int]) -> None:
     """Peak traced memory and time per k-point of compute_susceptibility (1 mu, T = 0) on growing grids."""
     model = random_model(num_wann, seed=1, hopping_range=6)
-    print(f"# memory scan, N_w = {num_wann}, 1 mu x 1 T (T = 0), default memory_bytes")
+    print(f"# memory scan, N_w = {num_wann}, 1 mu x 1 T (T = 0), default Execution.memory_bytes")
     print("grid       N_k    time (s)  ms per k  peak MiB")
     for n in grids:
         seconds, peak = timed(functools.partial(compute_susceptibility, model, [0.0], [0.0], (n, n)))
@@ -158,18 +160,20 @@ def main():
         floor, _ = timed(functools.partial(eigh_floor, num_wann, nk), repeat=2)
         methods = ("auto", "exact") if args.compare_exact else ("auto",)
         for path in ("direct", "fft"):
-            run = functools.partial(compute_susceptibility, model, kmesh=(n, n), interpolation=path)
-            one, peak = timed(functools.partial(run, [0.0], [0.0]))
+            run = functools.partial(compute_susceptibility, model, kmesh=(n, n))
+            one, peak = timed(functools.partial(run, [0.0], [0.0], execution=Execution(interpolation=path)))
             for method in methods:
                 result = {}
-                many, peak_many = timed(functools.partial(_keep, result, run, mus, temps, occupation_method=method))
+                execution = Execution(interpolation=path, occupation_method=method)
+                many, peak_many = timed(functools.partial(_keep, result, run, mus, temps, execution=execution))
                 print(
                     f"{num_wann:>3}  {n:>3}x{n:<3}  {path:<6}  {nk / one:>11.0f}  {nk / many:>13.0f}  "
                     f"{result['method']:<6}  {100 * (many / one - 1):>8.0f}  {max(peak, peak_many) / 2**20:>8.0f}  "
                     f"{plain_per_k * nk / one:>7.1f}  {one / floor:>12.1f}"
                 )
         if args.fermi_surface:
-            run = functools.partial(compute_susceptibility, model, [0.0], [300.0], (n, n), metric_form="fermi_surface")
+            surface = Conventions(metric_form="fermi_surface")
+            run = functools.partial(compute_susceptibility, model, [0.0], [300.0], (n, n), conventions=surface)
             seconds, peak = timed(run)
             print(
                 f"{num_wann:>3}  {n:>3}x{n:<3}  {'auto':<6}  {nk / seconds:>11.0f}  (Fermi-surface form, 300 K)  "

@@ -7,17 +7,20 @@
 | `relative_to_fermi_energy`    | bool               |      | False      | mu from the Fermi level            |
 | `temperatures`                | list of float      | K    | [0.0]      | temperatures                       |
 | `kmesh`                       | [n1, n2]           |      | (required) | Gamma-centred k grid               |
-| `degeneracy_tol`              | float              | eV   | 1e-5       | cluster width                      |
-| `tight_binding_approximation` | bool               |      | False      | diagonal position operator         |
-| `bloch_convention`            | "I" or "II"        |      | "I"        | Bloch phases                       |
-| `metric_form`                 | str                |      | "analytic" | or "fermi_surface"                 |
+| `degeneracy_tol`              | float              | eV   | (*)        | cluster width                      |
+| `tight_binding_approximation` | bool               |      | (*)        | diagonal position operator         |
+| `bloch_convention`            | "I" or "II"        |      | (*)        | Bloch phases                       |
+| `metric_form`                 | str                |      | (*)        | "analytic" or "fermi_surface"      |
 | `relaxation_time_fs`          | float              | fs   | None       | also the extrinsic part            |
 | `lambda_map_mu`               | float              | eV   | None       | also a Lambda(k) map               |
 | `lambda_map_temperature`      | float              | K    | 0.0        | its temperature                    |
-| `max_out_of_plane_hopping`    | float              | eV   | 1e-3       | largest hopping along a3           |
+| `max_out_of_plane_hopping`    | float              | eV   | (*)        | largest hopping along a3           |
 | `symmetry_operations`         | list of dict       |      | None       | magnetic point group (below)       |
 | `kmesh_error`                 | bool               |      | False      | also the estimated k-mesh error    |
 | `max_kpoints`                 | int                |      | 4000000    | largest n1 n2 accepted (its cost)  |
+
+(*) The defaults of :class:`~aiida_orbmag.physics.conventions.Conventions` (the full position operator, so
+``tight_binding_approximation`` false), defined there once: ``aiida_orbmag.physics.conventions.DEFAULT_CONVENTIONS``.
 
 A symmetry operation is ``{"rotation": [[r11, r12], [r21, r22]], "time_reversal": bool}``: its in-plane Cartesian
 2x2 block and whether it is combined with time reversal.
@@ -30,26 +33,24 @@ import dataclasses
 import numpy as np
 
 from aiida_orbmag.physics import symmetry
-from aiida_orbmag.physics.fourier import CONVENTIONS
+from aiida_orbmag.physics.conventions import BLOCH_CONVENTIONS, DEFAULT_CONVENTIONS, METRIC_FORMS, Conventions
 from aiida_orbmag.physics.kgrid import DEFAULT_MAX_KPOINTS, MAX_CHEMICAL_POTENTIALS, check_kmesh
-from aiida_orbmag.physics.response import METRIC_FORMS
 
 DEFAULTS = {
     "relative_to_fermi_energy": False,
     "temperatures": [0.0],
-    "degeneracy_tol": 1e-5,
-    "tight_binding_approximation": False,
-    "bloch_convention": "I",
-    "metric_form": "analytic",
+    "degeneracy_tol": DEFAULT_CONVENTIONS.degeneracy_tol,
+    "tight_binding_approximation": DEFAULT_CONVENTIONS.position_operator == "diagonal",
+    "bloch_convention": DEFAULT_CONVENTIONS.bloch_convention,
+    "metric_form": DEFAULT_CONVENTIONS.metric_form,
     "relaxation_time_fs": None,
     "lambda_map_mu": None,
     "lambda_map_temperature": 0.0,
-    "max_out_of_plane_hopping": 1e-3,
+    "max_out_of_plane_hopping": DEFAULT_CONVENTIONS.max_out_of_plane_hopping,
     "symmetry_operations": None,
     "kmesh_error": False,
     "max_kpoints": DEFAULT_MAX_KPOINTS,
 }
-_OPERATION_KEYS = {"rotation", "time_reversal"}
 KNOWN_KEYS = {"chemical_potentials", "chemical_potential_range", "kmesh", *DEFAULTS}
 
 
@@ -63,32 +64,19 @@ class ParameterError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class SusceptibilityParameters:
-    """The validated parameters, in the physics core's terms."""
+    """The validated parameters, in the physics core's terms (``conventions`` as the core takes them)."""
 
     mu: np.ndarray
     temperature: np.ndarray
     kmesh: tuple[int, int]
     relative_to_fermi_energy: bool
-    degeneracy_tol: float
-    position_operator: str
-    convention: str
-    metric_form: str
+    conventions: Conventions
     relaxation_time_fs: float | None
     lambda_map_mu: float | None
     lambda_map_temperature: float
-    max_out_of_plane_hopping: float
     symmetry_operations: list[symmetry.PointOperation] | None
     kmesh_error: bool = False
     max_kpoints: int = DEFAULT_MAX_KPOINTS
-
-    def core_conventions(self) -> dict:
-        """The keyword arguments shared by the physics core's susceptibility and Lambda(k) map."""
-        return {
-            "degeneracy_tol": self.degeneracy_tol,
-            "convention": self.convention,
-            "position_operator": self.position_operator,
-            "max_out_of_plane_hopping": self.max_out_of_plane_hopping,
-        }
 
 
 def parse_parameters(raw: dict) -> SusceptibilityParameters:
@@ -101,8 +89,8 @@ def parse_parameters(raw: dict) -> SusceptibilityParameters:
     temperature = _number_list(values["temperatures"], "temperatures", "ERROR_INVALID_TEMPERATURES")
     if np.any(temperature < 0):
         raise ParameterError("ERROR_INVALID_TEMPERATURES", f"temperatures must be >= 0 K, got {temperature.tolist()}")
-    if values["bloch_convention"] not in CONVENTIONS:
-        raise ParameterError("ERROR_INVALID_PARAMETERS", f"bloch_convention must be one of {CONVENTIONS}")
+    if values["bloch_convention"] not in BLOCH_CONVENTIONS:
+        raise ParameterError("ERROR_INVALID_PARAMETERS", f"bloch_convention must be one of {BLOCH_CONVENTIONS}")
     if values["metric_form"] not in METRIC_FORMS:
         raise ParameterError("ERROR_INVALID_PARAMETERS", f"metric_form must be one of {METRIC_FORMS}")
     relaxation_time = _optional_positive(values["relaxation_time_fs"], "relaxation_time_fs")
@@ -120,17 +108,24 @@ def parse_parameters(raw: dict) -> SusceptibilityParameters:
         temperature=temperature,
         kmesh=_kmesh(raw.get("kmesh"), max_kpoints),
         relative_to_fermi_energy=_flag(values, "relative_to_fermi_energy"),
-        degeneracy_tol=_non_negative(values["degeneracy_tol"], "degeneracy_tol"),
-        position_operator="diagonal" if _flag(values, "tight_binding_approximation") else "full",
-        convention=values["bloch_convention"],
-        metric_form=str(values["metric_form"]),
+        conventions=_conventions(values),
         relaxation_time_fs=relaxation_time,
         lambda_map_mu=None if values["lambda_map_mu"] is None else _finite(values["lambda_map_mu"], "lambda_map_mu"),
         lambda_map_temperature=_non_negative(values["lambda_map_temperature"], "lambda_map_temperature"),
-        max_out_of_plane_hopping=_non_negative(values["max_out_of_plane_hopping"], "max_out_of_plane_hopping"),
         symmetry_operations=_symmetry_operations(values["symmetry_operations"]),
         kmesh_error=_flag(values, "kmesh_error"),
         max_kpoints=max_kpoints,
+    )
+
+
+def _conventions(values: dict) -> Conventions:
+    """The core's Conventions from the (already name-checked) convention keys of ``values``."""
+    return Conventions(
+        degeneracy_tol=_non_negative(values["degeneracy_tol"], "degeneracy_tol"),
+        position_operator="diagonal" if _flag(values, "tight_binding_approximation") else "full",
+        bloch_convention=values["bloch_convention"],
+        metric_form=str(values["metric_form"]),
+        max_out_of_plane_hopping=_non_negative(values["max_out_of_plane_hopping"], "max_out_of_plane_hopping"),
     )
 
 
@@ -220,25 +215,7 @@ def _flag(values: dict, name: str) -> bool:
 def _symmetry_operations(value) -> list[symmetry.PointOperation] | None:
     if value is None:
         return None
-    if not isinstance(value, list | tuple):
-        raise ParameterError("ERROR_INVALID_SYMMETRY", "symmetry_operations must be a list of operations")
-    operations = []
-    for index, item in enumerate(value):
-        unknown = sorted(set(item) - _OPERATION_KEYS) if isinstance(item, dict) else []
-        if unknown:
-            raise ParameterError(
-                "ERROR_INVALID_SYMMETRY",
-                f"symmetry operation {index} has unknown keys {unknown}; it takes only {sorted(_OPERATION_KEYS)}",
-            )
-        try:
-            reversed_ = item.get("time_reversal", False)
-            if not isinstance(reversed_, bool):
-                raise ValueError("time_reversal must be true or false")
-            operations.append(symmetry.PointOperation(np.array(item["rotation"], dtype=float), reversed_))
-        except (AttributeError, KeyError, TypeError, ValueError) as error:
-            raise ParameterError(
-                "ERROR_INVALID_SYMMETRY",
-                f"symmetry operation {index} must be {{'rotation': 2x2 orthogonal matrix, 'time_reversal': bool}} "
-                f"({error})",
-            ) from None
-    return operations
+    try:
+        return symmetry.operations_from_dicts(value)
+    except ValueError as error:
+        raise ParameterError("ERROR_INVALID_SYMMETRY", str(error)) from None

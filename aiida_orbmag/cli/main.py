@@ -19,10 +19,12 @@ import numpy as np
 from aiida_orbmag import __version__
 from aiida_orbmag.cli.codes import codes
 from aiida_orbmag.cli.pseudos import pseudos
+from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 from aiida_orbmag.physics.kgrid import DEFAULT_MAX_KPOINTS, MAX_CHEMICAL_POTENTIALS, check_kmesh
 
-#: Keys of the --json output that other tools read; keep them stable.
-JSON_KEYS = ("mu_eV", "temperature_K", "chi_nm_per_ohm", "alpha_nA_nm_per_K", "metadata")
+#: Keys of the --json output that other tools read; keep them stable (``checks``: the summary of
+#: :func:`aiida_orbmag.physics.checks.summary`, as in the calcfunction's ``summary`` node).
+JSON_KEYS = ("mu_eV", "temperature_K", "chi_nm_per_ohm", "alpha_nA_nm_per_K", "metadata", "checks")
 
 
 class _OneLineErrors(click.Group):
@@ -68,8 +70,9 @@ def _chemical_potentials(mu, mu_range):
 )
 @click.option("--kmesh", type=(int, int), required=True, metavar="N1 N2", help="Uniform k-grid of the 2D zone.")
 @click.option(
-    "--degeneracy-tol", type=float, default=1e-5, show_default=True, metavar="EV", help="Degenerate-cluster tolerance."
-)
+    "--degeneracy-tol", type=float, default=DEFAULT_CONVENTIONS.degeneracy_tol, show_default=True, metavar="EV",
+    help="Degenerate-cluster tolerance.",
+)  # fmt: skip
 @click.option(
     "--tb-approximation",
     is_flag=True,
@@ -99,18 +102,30 @@ def _chemical_potentials(mu, mu_range):
     "--max-kpoints", type=click.IntRange(min=1), default=DEFAULT_MAX_KPOINTS, show_default=True, metavar="N",
     help="Largest k-mesh (N1 x N2) accepted; a larger one is refused with its estimated cost.",
 )  # fmt: skip
+@click.option(
+    "--symmetry", "symmetry_file", type=click.Path(path_type=pathlib.Path), default=None, metavar="FILE",
+    help="JSON list of the magnetic point group's in-plane operations, {\"rotation\": [[r11, r12], [r21, r22]], "
+    "\"time_reversal\": bool} each: checks the symmetry-forbidden part of chi.",
+)  # fmt: skip
 @click.option("--json", "json_file", type=click.Path(path_type=pathlib.Path), default=None, help="Write results.")
 def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approximation, relaxation_time, kmesh_error,
-            processes, progress, wsvec, no_mdrs, max_kpoints, json_file):  # fmt: skip
+            processes, progress, wsvec, no_mdrs, max_kpoints, symmetry_file, json_file):  # fmt: skip
     """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat).
 
     The model is interpolated as wannier90 does: the MDRS shifts of seedname_wsvec.dat beside TB_FILE (or --wsvec)
-    are applied; the first line of output says whether they were.
+    are applied; the first line of output says whether they were. The checks (largest |chi|, Mott identity when T = 0
+    and a uniform mu grid are given, the symmetry-forbidden part with --symmetry) follow the table.
     """
     from aiida_orbmag.io.wannier90 import AUTO, read_tb_dat
+    from aiida_orbmag.physics import checks
+    from aiida_orbmag.physics.plan import Execution
     from aiida_orbmag.physics.response import compute_susceptibility
 
     mus = _chemical_potentials(mu, mu_range)
+    conventions = DEFAULT_CONVENTIONS.replace(
+        degeneracy_tol=degeneracy_tol, position_operator="diagonal" if tb_approximation else "full"
+    )
+    operations = None if symmetry_file is None else _symmetry_operations(symmetry_file)
     if no_mdrs and wsvec is not None:
         raise click.UsageError("Give either --wsvec FILE or --no-mdrs, not both.")
     _check_readable(tb_file, "a Wannier90 seedname_tb.dat")
@@ -127,18 +142,33 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
             mus,
             list(temperature),
             tuple(kmesh),
-            degeneracy_tol=degeneracy_tol,
-            position_operator="diagonal" if tb_approximation else "full",
+            conventions=conventions,
             relaxation_time_fs=relaxation_time,
             kmesh_error=kmesh_error,
-            processes=processes,
+            execution=Execution(processes=processes, max_kpoints=max_kpoints),
             progress=callback,
-            max_kpoints=max_kpoints,
         )
+    summary = checks.summary(result, model, operations)
     click.echo(_table(model, result))
+    click.echo(_checks_text(summary))
     if json_file is not None:
-        json_file.write_text(json.dumps(_json_document(model, result), indent=2))
+        json_file.write_text(json.dumps(_json_document(model, result, summary), indent=2))
         click.echo(f"Wrote {json_file}")
+
+
+def _symmetry_operations(path: pathlib.Path) -> list:
+    """The in-plane operations of a --symmetry JSON file (one readable error for a bad file)."""
+    from aiida_orbmag.physics.symmetry import operations_from_dicts
+
+    _check_readable(path, "a JSON list of symmetry operations")
+    try:
+        items = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"--symmetry {path} is not valid JSON ({error}).") from None
+    try:
+        return operations_from_dicts(items)
+    except ValueError as error:
+        raise click.ClickException(f"--symmetry {path}: {' '.join(str(error).split())}.") from None
 
 
 def _check_readable(path: pathlib.Path, what: str) -> None:
@@ -174,13 +204,14 @@ def _progress_bar(enabled: bool, total_k: int):
         yield callback
 
 
-def _json_document(model, result) -> dict:
+def _json_document(model, result, summary: dict) -> dict:
     document = {
         "mu_eV": result.mu.tolist(),
         "temperature_K": result.temperature.tolist(),
         "chi_nm_per_ohm": result.chi_nm_per_ohm.tolist(),
         "alpha_nA_nm_per_K": result.alpha_na_nm_per_k.tolist(),
         "metadata": {**result.metadata(), "model": model.summary(), "alpha_sign_convention": "electron charge -|e|"},
+        "checks": summary,
     }
     if result.chi_extrinsic is not None:
         document["extrinsic"] = {
@@ -230,6 +261,35 @@ def _table(model, result) -> str:
                 d_alpha = result.alpha_kmesh_error_na_nm_per_k[t_index, mu_index]
                 row += f" {d_chi[0]:10.2e} {d_chi[1]:10.2e} {d_alpha[0]:10.2e} {d_alpha[1]:10.2e}"
             lines.append(row)
+    return "\n".join(lines)
+
+
+def _checks_text(summary: dict) -> str:
+    """The checks of :func:`aiida_orbmag.physics.checks.summary` in three lines."""
+    largest = summary["largest_chi"]
+    lines = [
+        f"largest |chi|: {largest['magnitude_nm_per_ohm']:.4e} nm/Ohm at mu = {largest['mu_eV']:.4f} eV, "
+        f"T = {largest['temperature_K']:.2f} K"
+    ]
+    mott = summary["mott_identity"]
+    if mott["evaluated"]:
+        lines.append(
+            f"Mott identity (alpha against the T = 0 chi): relative residual {mott['relative_residual']:.2e} "
+            f"(mu step {mott['eta_step_over_kT']:.2f} k_B T)"
+        )
+    else:
+        lines.append(f"Mott identity: not evaluated ({mott['reason']})")
+    report = summary["symmetry"]
+    if not report["known"]:
+        lines.append("symmetry: not checked (give the magnetic point group with --symmetry FILE)")
+    else:
+        allowed = "".join(axis for axis in "xy" if report["intrinsic_allowed"][axis]) or "none"
+        verdict = "small" if report["intrinsic_forbidden_is_small"] else "NOT small: the model breaks the symmetry"
+        lines.append(
+            f"symmetry: allowed chi components: {allowed}; largest forbidden part "
+            f"{report['intrinsic_largest_forbidden_nm_per_ohm']:.2e} nm/Ohm, "
+            f"{report['intrinsic_forbidden_fraction']:.1e} of its uncancelled scale ({verdict})"
+        )
     return "\n".join(lines)
 
 

@@ -61,6 +61,17 @@ class BandBasis:
     cluster_velocity: np.ndarray
 
 
+def pt_pair_splitting(energies: np.ndarray) -> float:
+    """Largest splitting (eV) between the two members of each pair of bands (1, 2), (3, 4), ... over all k.
+
+    ``energies`` (k, n) eV. With PT symmetry (inversion times time reversal) every band is doubly degenerate, so
+    any such splitting of a model that should have PT is spurious. With an odd n the top band is left out.
+    """
+    energies = np.sort(np.asarray(energies, dtype=float), axis=-1)
+    pairs = energies[..., : energies.shape[-1] // 2 * 2].reshape(*energies.shape[:-1], -1, 2)
+    return float(np.max(pairs[..., 1] - pairs[..., 0], initial=0.0))
+
+
 def degenerate_clusters(energies: np.ndarray, tol: float) -> np.ndarray:
     """(k, n) cluster labels: consecutive sorted bands closer than ``tol`` (eV) share a label (chained)."""
     if not tol >= 0:

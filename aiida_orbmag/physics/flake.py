@@ -26,6 +26,7 @@ import dataclasses
 
 import numpy as np
 
+from .conventions import DEFAULT_CONVENTIONS
 from .model import TightBindingModel
 from .topology import chern_number
 
@@ -118,7 +119,9 @@ def extrapolate_flake_chi(model: TightBindingModel, sizes, occupied_per_cell: in
     sizes = tuple(int(n) for n in sizes)
     if len(sizes) < 3:
         raise ValueError("Give at least three flake sizes to fit a + b/N + c/N².")
-    chern = chern_number(model, occupied_per_cell, (48, 48), position_operator="diagonal")
+    chern = chern_number(
+        model, occupied_per_cell, (48, 48), conventions=DEFAULT_CONVENTIONS.replace(position_operator="diagonal")
+    )
     if abs(chern) > 0.5:
         raise ValueError(
             f"The occupied bands have Chern number {chern:.3f}: their chiral edge states make the flake response "

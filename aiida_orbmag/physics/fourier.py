@@ -1,6 +1,6 @@
 """Wannier-gauge matrices at arbitrary k: H(k), its k-derivatives, and the Berry connection of the Wannier basis.
 
-Bloch phase conventions (the ``convention`` argument):
+Bloch phase conventions (``Conventions.bloch_convention``, :mod:`aiida_orbmag.physics.conventions`):
 
 - ``"I"`` (default): phases carry the Wannier centres tau,
   H_ab(k) = sum_R t_ab(R) exp(i k.(R + tau_b - tau_a)). The Wannier-gauge Berry connection is then
@@ -12,7 +12,7 @@ Bloch phase conventions (the ``convention`` argument):
   it drops the centres, which is wrong for any model whose orbitals sit at different positions (kept as the
   negative control of the tests).
 
-Position operator (the ``position_operator`` argument): ``"full"`` uses the off-diagonal position matrix r_ab(R)
+Position operator (``Conventions.position_operator``): ``"full"`` uses the off-diagonal position matrix r_ab(R)
 of ``seedname_tb.dat`` (Wang et al. 2006), its Hermitian part [r(R) + r(-R)^dagger] / 2 so that A^W(k) is Hermitian
 (:meth:`TightBindingModel.position_hermitian_part`); ``"diagonal"`` is the tight-binding approximation r_ab(R) =
 delta_ab delta_R0 tau_a.
@@ -28,13 +28,12 @@ import dataclasses
 import numpy as np
 import scipy.fft
 
+from .conventions import DEFAULT_CONVENTIONS, Conventions
 from .kgrid import chunks, divisors
 from .model import TightBindingModel
 
-CONVENTIONS = ("I", "II")
-#: Threads of scipy.fft in the FFT interpolation (-1: all cores).
-FFT_WORKERS = -1
-POSITION_OPERATORS = ("full", "diagonal")
+#: ``fft_workers`` for scipy.fft threads on all cores (a worker process of a parallel run passes 1).
+ALL_CORES = -1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,20 +51,6 @@ class WannierGaugeMatrices:
     dconnection: np.ndarray | None
 
 
-def check_conventions(model: TightBindingModel, convention: str, position_operator: str) -> None:
-    """Raise ValueError for an unknown convention, or for the full position operator on a model without r(R)."""
-    if convention not in CONVENTIONS:
-        raise ValueError(f"Unknown Bloch phase convention {convention!r}; use one of {CONVENTIONS}.")
-    if position_operator not in POSITION_OPERATORS:
-        raise ValueError(f"Unknown position operator {position_operator!r}; use one of {POSITION_OPERATORS}.")
-    if position_operator == "full" and not model.has_position:
-        raise ValueError(
-            "The full position operator needs the Wannier position matrix r(R), which this model lacks (it was "
-            "built from H(R) and centres only). Read seedname_tb.dat instead, or choose the diagonal-position "
-            "(tight-binding) approximation explicitly."
-        )
-
-
 class FourierInterpolator:
     """Direct Fourier sums over R for a fixed model and conventions; call :meth:`at` with batches of k-points.
 
@@ -77,10 +62,17 @@ class FourierInterpolator:
         d2H_ab = -E o (S_ab + Delta_a S_b + Delta_b S_a + Delta_a Delta_b S)
 
     with E_mn = exp(i k.Delta_mn) and o the elementwise product.
+
+    ``conventions``: its Bloch convention and position operator are used (a model without r(R) and the full
+    position operator is a ValueError); ``fft_workers``: threads of scipy.fft in :meth:`grid_blocks`.
     """
 
-    def __init__(self, model: TightBindingModel, convention: str = "I", position_operator: str = "full"):
-        check_conventions(model, convention, position_operator)
+    def __init__(
+        self, model: TightBindingModel, conventions: Conventions = DEFAULT_CONVENTIONS, fft_workers: int = ALL_CORES
+    ):
+        conventions.check_position_matrix(model)
+        convention, position_operator = conventions.bloch_convention, conventions.position_operator
+        self.fft_workers = fft_workers
         nw = model.num_wann
         self.num_wann = nw
         self.r_cart = model.r_cartesian[:, :2]  # (r, a)
@@ -228,6 +220,7 @@ class _Fold:
         self.shape = (f1, f2)
         self.hop = interpolator.hop[self.rows]
         self.pos = None if interpolator.pos is None else interpolator.pos[self.rows]
+        self.fft_workers = interpolator.fft_workers
         in_plane_a3 = interpolator.a3_in_plane * r_int[0, 2]
         self.a3 = None if not np.any(in_plane_a3) else in_plane_a3
 
@@ -241,7 +234,11 @@ class _Fold:
             np.multiply(matrix, (weight[self.rows] * factor)[:, None], out=buffer)
             out[index, self.bins] = np.add.reduceat(buffer, self.starts, axis=0)
         out = scipy.fft.ifft2(
-            out.reshape(len(weights), f1, f2, -1), axes=(1, 2), norm="forward", overwrite_x=True, workers=FFT_WORKERS
+            out.reshape(len(weights), f1, f2, -1),
+            axes=(1, 2),
+            norm="forward",
+            overwrite_x=True,
+            workers=self.fft_workers,
         )
         out = out.reshape(len(weights), f1 * f2, -1)
         if self.a3 is not None:

@@ -19,6 +19,9 @@ import itertools
 
 import numpy as np
 
+# moved to crystal_symmetry (one home for moment conversions); kept importable here for the work chains
+from .crystal_symmetry import moment_vector  # noqa: F401
+
 #: Elements treated as magnetic by default: the 3d, 4d, 5d transition metals and the lanthanides.
 MAGNETIC_ELEMENTS = frozenset(
     "Sc Ti V Cr Mn Fe Co Ni Cu Y Zr Nb Mo Tc Ru Rh Pd Hf Ta W Re Os Ir Pt "
@@ -98,11 +101,3 @@ def candidate_orders(cell, positions, symbols, magnetic_elements=MAGNETIC_ELEMEN
     if signs:
         orders["neel"] = [signs.get(i, 0) for i in range(len(symbols))]
     return orders
-
-
-def moment_vector(moment: float, spin_axis) -> list[float]:
-    """Cartesian moment (mu_B) of size ``moment`` (signed) along ``spin_axis`` = (theta, phi) in degrees, theta from z
-    (Quantum ESPRESSO's angle1, angle2)."""
-    theta, phi = np.radians(np.asarray(spin_axis, dtype=float))
-    direction = np.array([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)])
-    return [float(v) for v in moment * direction]

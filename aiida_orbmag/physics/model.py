@@ -16,6 +16,8 @@ import logging
 
 import numpy as np
 
+from .conventions import DEFAULT_MAX_OUT_OF_PLANE_HOPPING_EV
+
 LOGGER = logging.getLogger(__name__)
 
 #: Largest anti-Hermitian part (eV) of H(R) - H(-R)^dagger accepted as round-off of a written file.
@@ -238,7 +240,7 @@ class TightBindingModel:
         mask = self.r_vectors[:, 2] != 0
         return float(np.abs(self.hoppings()[mask]).max(initial=0.0))
 
-    def check_two_dimensional(self, max_out_of_plane_hopping: float = 1e-3) -> None:
+    def check_two_dimensional(self, max_out_of_plane_hopping: float = DEFAULT_MAX_OUT_OF_PLANE_HOPPING_EV) -> None:
         """Raise ValueError unless the model describes a 2D crystal (slab with vacuum along a3).
 
         :param max_out_of_plane_hopping: largest |t(R)| (eV) with R3 != 0 that is accepted and folded in at k_z = 0;

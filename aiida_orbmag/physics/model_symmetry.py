@@ -12,16 +12,30 @@ k-points cancel, which they do exactly only when the model's bands obey the grou
   criterion: an operation that mixes functions (a pair of d orbitals under C3) maps each onto a combination, whose
   centre need not be one of the set, so a symmetric model can show a small mismatch.
 
+:func:`model_symmetry_report` gives both per operation of the layer's magnetic group
+(:func:`aiida_orbmag.physics.crystal_symmetry.in_plane_operations`), with the verdicts against
+:data:`SYMMETRY_TOLERANCE_EV` and :data:`CENTRE_TOLERANCE_ANGSTROM`.
+
 Index legend: k = k-point, n = band, w = Wannier function, o = operation.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .bands import band_energies
 from .model import TightBindingModel
 from .symmetry import PointOperation
+
+if TYPE_CHECKING:
+    from .crystal_symmetry import InPlaneOperation
+
+#: A model whose bands in the frozen window differ between k and g k by more than this (eV) breaks the symmetry.
+SYMMETRY_TOLERANCE_EV = 1e-3
+#: A model whose Wannier centres an operation maps more than this (Å) away from any centre breaks the symmetry.
+CENTRE_TOLERANCE_ANGSTROM = 1e-2
 
 
 def image_kpoints(model: TightBindingModel, kpoints: np.ndarray, operation: PointOperation) -> np.ndarray:
@@ -76,3 +90,41 @@ def centre_symmetry_mismatch(centres: np.ndarray, lattice: np.ndarray, rotations
         distance = np.linalg.norm(offset @ lattice, axis=-1)
         result.append(float(distance.min(axis=1).max(initial=0.0)))
     return result
+
+
+def model_symmetry_report(
+    model: TightBindingModel, lattice, operations: list[InPlaneOperation], window, grids: dict
+) -> dict:
+    """Per distinct in-plane operation of the magnetic group (``operations``, from
+    :func:`~aiida_orbmag.physics.crystal_symmetry.in_plane_operations` on the crystal of ``lattice`` (3, 3) rows, Å):
+    the model's largest band deviation |E(k) - E(gk)| in ``window`` (eV) on each of ``grids`` (suffix -> fractional
+    k-points (nk, 3)) and its largest Wannier-centre mismatch (Å) over the operation's {W|t}; plus the largest of
+    each and whether all stay within :data:`SYMMETRY_TOLERANCE_EV` and :data:`CENTRE_TOLERANCE_ANGSTROM`."""
+    if not operations:
+        raise ValueError("The magnetic group has no operation that keeps the layer in the xy plane.")
+    point_operations = [group.operation for group in operations]
+    deviations = {  # one band evaluation per grid for all operations
+        suffix: band_symmetry_deviation(model, point_operations, k, window) for suffix, k in grids.items()
+    }
+    rows = []
+    for index, group in enumerate(operations):
+        mismatch = centre_symmetry_mismatch(model.centres, lattice, group.rotations, group.translations)
+        rows.append(
+            {
+                "rotation": np.round(group.operation.rotation, 12).tolist(),
+                "time_reversal": group.operation.antiunitary,
+                "max_centre_mismatch_angstrom": max(mismatch),
+                **{f"max_band_deviation{suffix}_eV": deviations[suffix][index] for suffix in grids},
+            }
+        )
+    report = {"symmetry_operations": rows}
+    for suffix in grids:
+        report[f"max_symmetry_band_deviation{suffix}_eV"] = max(row[f"max_band_deviation{suffix}_eV"] for row in rows)
+    report["max_centre_mismatch_angstrom"] = max(row["max_centre_mismatch_angstrom"] for row in rows)
+    report["symmetry_tolerance_eV"] = SYMMETRY_TOLERANCE_EV
+    report["centre_tolerance_angstrom"] = CENTRE_TOLERANCE_ANGSTROM
+    report["model_keeps_symmetry"] = bool(
+        all(report[f"max_symmetry_band_deviation{suffix}_eV"] <= SYMMETRY_TOLERANCE_EV for suffix in grids)
+    )
+    report["centres_map_onto_each_other"] = bool(report["max_centre_mismatch_angstrom"] <= CENTRE_TOLERANCE_ANGSTROM)
+    return report

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 
 import numpy as np
 
@@ -41,25 +40,14 @@ from aiida_orbmag import __version__
 
 from . import geometry, occupation, units
 from .bands import band_basis
-from .fourier import FourierInterpolator, check_conventions, subgrid_shape
+from .conventions import DEFAULT_CONVENTIONS, Conventions
+from .fourier import FourierInterpolator
 from .kgrid import DEFAULT_MAX_KPOINTS, check_kmesh, chunks, uniform_grid
-from .level_sums import BinnedSums
 from .model import TightBindingModel
-from .zone_sums import PIECES_PER_PROCESS, SpectrumDiagnostics, ZoneJob, coset_offsets, sum_zone
+from .plan import DEFAULT_EXECUTION, DEFAULT_MEMORY_BYTES, Execution, chunk_size, plan_zone_job, useful_processes
+from .zone_sums import SpectrumDiagnostics, ZoneJob, sum_zone
 
 LOGGER = logging.getLogger(__name__)
-
-METRIC_FORMS = ("analytic", "fermi_surface")
-INTERPOLATIONS = ("auto", "fft", "direct")
-#: "auto" chooses the FFT path only for sub-grids of at least this many points (and at least N_R).
-MIN_FFT_BLOCK = 16
-#: Largest (k, nw, nw) complex stack of a band-basis chunk (bytes).
-CHUNK_STACK_BYTES = 8 * 2**20
-DEFAULT_DEGENERACY_TOL_EV = 1e-5
-DEFAULT_MEMORY_BYTES = 2 * 2**30
-OCCUPATION_METHODS = ("auto", "binned", "exact")
-#: "auto" bins the levels from this many (mu, T > 0) pairs on; below, weighting every level is as cheap.
-AUTO_BINNED_PAIRS = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +55,8 @@ class SusceptibilityResult:
     """chi (n_T, n_mu, 2) in (e²/hbar) Å and alpha (n_T, n_mu, 2) in (|e| k_B/hbar) Å, x and y components.
 
     ``chi_extrinsic`` / ``alpha_extrinsic`` (same shapes and units) are present when a relaxation time was given.
-    ``settings`` records the conventions, ``diagnostics`` the degeneracy and gap statistics of the grid.
+    ``settings`` records the conventions (JSON-friendly; ``conventions`` is the object itself), ``diagnostics`` the
+    degeneracy and gap statistics of the grid.
     With ``kmesh_error=True``, ``chi_kmesh_error`` etc. (same shapes and units, >= 0) are the estimated k-mesh errors
     of each response, from shifted grids of ``coarse_kmesh`` points (see :func:`compute_susceptibility`).
     """
@@ -86,6 +75,7 @@ class SusceptibilityResult:
     alpha_kmesh_error: np.ndarray | None = None
     chi_extrinsic_kmesh_error: np.ndarray | None = None
     alpha_extrinsic_kmesh_error: np.ndarray | None = None
+    conventions: Conventions = DEFAULT_CONVENTIONS
 
     @property
     def chi_nm_per_ohm(self) -> np.ndarray:
@@ -138,7 +128,7 @@ class LambdaMap:
     kmesh: tuple[int, int] | None
 
 
-def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs, max_kpoints):
+def _check_inputs(model, mu, temperature, kmesh, conventions: Conventions, relaxation_time_fs, max_kpoints):
     mu = np.atleast_1d(np.asarray(mu, dtype=float))
     temperature = np.atleast_1d(np.asarray(temperature, dtype=float))
     if mu.ndim != 1 or mu.size == 0:
@@ -149,35 +139,21 @@ def _check_inputs(model, mu, temperature, kmesh, degeneracy_tol, metric_form, re
         raise ValueError(f"Chemical potentials must be finite numbers (eV), got {mu.tolist()}.")
     if not np.all(np.isfinite(temperature)) or np.any(temperature < 0):
         raise ValueError(f"Temperatures must be finite and >= 0 K, got {temperature.tolist()}.")
-    if metric_form not in METRIC_FORMS:
-        raise ValueError(f"Unknown metric form {metric_form!r}; use one of {METRIC_FORMS}.")
+    if not isinstance(conventions, Conventions):
+        raise ValueError(f"conventions must be a Conventions object, got {type(conventions).__name__}.")
     if relaxation_time_fs is not None and not (np.isfinite(relaxation_time_fs) and relaxation_time_fs > 0):
         raise ValueError(f"The relaxation time must be a positive number of fs, got {relaxation_time_fs}.")
-    needs_positive_t = metric_form == "fermi_surface" or relaxation_time_fs is not None
+    needs_positive_t = conventions.metric_form == "fermi_surface" or relaxation_time_fs is not None
     if needs_positive_t and np.any(temperature == 0):
         raise ValueError(
             "The Fermi-surface metric form and the extrinsic (relaxation-time) response need temperatures > 0 K; "
             "use the analytic metric form for T = 0, or a small positive temperature."
         )
-    if not (np.isfinite(degeneracy_tol) and degeneracy_tol >= 0):
-        raise ValueError(f"The degeneracy tolerance must be a non-negative energy in eV, got {degeneracy_tol}.")
     if not isinstance(model, TightBindingModel):
         raise ValueError(f"Expected a TightBindingModel, got {type(model).__name__}.")
-    return mu, temperature, check_kmesh(kmesh, max_kpoints)
-
-
-def _useful_processes(processes: int, num_pieces: int) -> int:
-    """``processes`` capped at the cores and at the pieces of the grid, with a log message when capped."""
-    useful = max(1, min(processes, os.cpu_count() or 1, num_pieces))
-    if useful < processes:
-        LOGGER.warning(
-            "Running %d worker processes instead of %d (%d cores, %d pieces of the k-grid).",
-            useful,
-            processes,
-            os.cpu_count() or 1,
-            num_pieces,
-        )
-    return useful
+    kmesh = check_kmesh(kmesh, max_kpoints)
+    conventions.check_model(model)
+    return mu, temperature, kmesh
 
 
 def _check_finite(responses: dict) -> None:
@@ -189,98 +165,26 @@ def _check_finite(responses: dict) -> None:
         )
 
 
-def _chunk_size(num_wann: int, n_mu_exact: int, memory_bytes: int) -> int:
-    """k-points per band-basis chunk: about 60 complex (nw, nw) matrices plus four (levels, n_mu) occupation
-    matrices of the exact method per k-point within a quarter of ``memory_bytes``, and no stack of (nw, nw)
-    matrices above CHUNK_STACK_BYTES (at N_w = 112, chunks of a 256 MiB budget ran at 14 ms/k against 19-29 ms/k
-    for 2 GiB)."""
-    per_k = 16 * num_wann**2 * 60 + 8 * num_wann * n_mu_exact * 4
-    return max(1, min((memory_bytes // 4) // per_k, CHUNK_STACK_BYTES // (16 * num_wann**2)))
-
-
-def _occupation_method(method: str, mu, temperature, n_channels: int, memory_bytes: int, copies: int = 1) -> str:
-    """``"exact"`` or ``"binned"`` for the T > 0 sums (see :mod:`aiida_orbmag.physics.level_sums`); ``copies``:
-    histograms held at once (one per coarse grid of the k-mesh error estimate, plus one)."""
-    if method not in OCCUPATION_METHODS:
-        raise ValueError(f"Unknown occupation method {method!r}; use one of {OCCUPATION_METHODS}.")
-    n_pairs = len(mu) * int(np.count_nonzero(temperature > 0))
-    if method == "exact" or n_pairs == 0:
-        return "exact"
-    fits = copies * BinnedSums.histogram_bytes(mu, temperature, n_channels) <= memory_bytes // 8
-    if method == "binned" and not fits:
-        raise ValueError(
-            "The binned occupation sums need a histogram of bins k_B T_min wide over the whole mu range, which "
-            f"exceeds {memory_bytes // 8} bytes here (very low temperatures over a wide mu range); use "
-            "occupation_method='exact' or raise memory_bytes."
-        )
-    return "binned" if method == "binned" or (fits and n_pairs >= AUTO_BINNED_PAIRS) else "exact"
-
-
-def _error_subgrid(kmesh: tuple[int, int]) -> tuple[int, int]:
-    """Step (s1, s2) of the coarser grid of the k-mesh error estimate: the smallest prime factor of each n_i."""
-    step = tuple(next(p for p in range(2, n + 1) if n % p == 0) if n > 1 else 1 for n in kmesh)
-    if step == (1, 1):
-        raise ValueError("The k-mesh error estimate needs a mesh with more than one point along some axis.")
-    return step
-
-
-def _plan(model, mu, temperature, kmesh, memory_bytes, interpolation, processes, **job) -> ZoneJob:
-    """The ZoneJob: chunk size, FFT sub-grid size (0: direct sums over R), for one or several processes."""
-    memory_bytes = memory_bytes // processes
-    exact_weights = job["method"] == "exact" and np.any(temperature > 0)
-    chunk = _chunk_size(model.num_wann, len(mu) if exact_weights else 0, memory_bytes)
-    block = max(1, (memory_bytes // 2) // (12 * 16 * model.num_wann**2))
-    n_k = kmesh[0] * kmesh[1]
-    if processes > 1:  # enough sub-grids (or runs of k-points) to share out
-        block = min(block, max(1, n_k // (PIECES_PER_PROCESS * processes)))
-        chunk = min(chunk, -(-n_k // (PIECES_PER_PROCESS * processes)))
-    f1, f2 = subgrid_shape(kmesh, block)
-    worth_it = f1 * f2 >= min(max(MIN_FFT_BLOCK, model.num_r), n_k)
-    use_fft = interpolation == "fft" or (interpolation == "auto" and worth_it)
-    return ZoneJob(model, mu, temperature, kmesh, chunk=chunk, block=block if use_fft else 0, **job)
-
-
 def compute_susceptibility(
     model: TightBindingModel,
     mu,
     temperature,
     kmesh,
     *,
-    degeneracy_tol: float = DEFAULT_DEGENERACY_TOL_EV,
-    convention: str = "I",
-    position_operator: str = "full",
-    metric_form: str = "analytic",
+    conventions: Conventions = DEFAULT_CONVENTIONS,
     relaxation_time_fs: float | None = None,
-    max_out_of_plane_hopping: float = 1e-3,
-    memory_bytes: int = DEFAULT_MEMORY_BYTES,
-    interpolation: str = "auto",
-    occupation_method: str = "auto",
     kmesh_error: bool = False,
+    execution: Execution = DEFAULT_EXECUTION,
     progress=None,
-    processes: int = 1,
-    max_kpoints: int = DEFAULT_MAX_KPOINTS,
 ) -> SusceptibilityResult:
     """Intrinsic chi(mu, T) ((e²/hbar) Å) and alpha(mu, T) ((|e| k_B/hbar) Å), Xiao et al. 2021 Eqs. 8-11.
 
     :param mu: chemical potentials (eV, on the model's energy scale).
     :param temperature: temperatures (K); T = 0 is allowed for the analytic metric form without extrinsic part.
     :param kmesh: (n1, n2) uniform Gamma-centred grid.
-    :param degeneracy_tol: bands closer than this (eV) form one degenerate cluster.
-    :param convention: Bloch phase convention, ``"I"`` (orbital centres in the phases) or ``"II"``.
-    :param position_operator: ``"full"`` Wannier position matrix or ``"diagonal"`` (tight-binding approximation).
-    :param metric_form: ``"analytic"`` (per-k derivative of the metric) or ``"fermi_surface"``.
+    :param conventions: Bloch convention, position operator, metric form, degeneracy tolerance (eV) and the largest
+        out-of-plane hopping (eV) of a 2D model (:class:`~aiida_orbmag.physics.conventions.Conventions`).
     :param relaxation_time_fs: if given, also the extrinsic chi and alpha for this relaxation time (fs).
-    :param max_out_of_plane_hopping: largest hopping along a3 (eV) accepted as a 2D model.
-    :param memory_bytes: bound on the working arrays (all processes together).
-    :param interpolation: ``"fft"`` (sub-grids by FFT, :meth:`FourierInterpolator.grid_blocks`), ``"direct"``
-        (sums over R per k-point) or ``"auto"`` (FFT when the mesh splits into sub-grids of at least N_R and 16
-        points, so that folding the hoppings is shared by enough k-points). Both give the same numbers to
-        round-off.
-    :param occupation_method: how the T > 0 occupation sums are formed (:mod:`aiida_orbmag.physics.level_sums`):
-        ``"exact"`` (weights of every level at every mu and T, cost ∝ n_mu n_T per k-point), ``"binned"``
-        (energy histogram of Taylor moments, cost per k-point independent of n_mu and n_T, same sums to
-        round-off) or ``"auto"`` (binned from AUTO_BINNED_PAIRS (mu, T > 0) pairs on, when its histogram fits in
-        an eighth of ``memory_bytes``). T = 0 always uses an exact cumulative sum.
     :param kmesh_error: also estimate the k-mesh error of every response (``chi_kmesh_error`` etc., same units).
         The mesh is the union of s1 s2 shifted coarse grids of (n1/s1, n2/s2) points (s_a the smallest prime
         factor of n_a, 2 for even meshes) and X(kmesh) is their mean; the estimate is max_c |X(kmesh) - X_c| over
@@ -290,54 +194,35 @@ def compute_susceptibility(
         accidental agreement (one nested coarse grid close to the fine one) unlikely. Exponential convergence
         (insulators, metals at T > 0 once k_B T is resolved) makes it a large overestimate; pre-asymptotic meshes
         (k_B T not resolved, or T = 0 in a metal) can beat it.
+    :param execution: memory bound, interpolation path, occupation method, worker processes, FFT threads and the
+        largest mesh accepted (:class:`~aiida_orbmag.physics.plan.Execution`); the same results to round-off.
     :param progress: callable ``progress(done_k, total_k)``, called as chunks (or, with processes, pieces) finish.
-    :param processes: worker processes (concurrent.futures) sharing the k-grid; the same results to round-off.
-        Each process runs its own BLAS threads: keep processes x BLAS threads (OMP_NUM_THREADS,
-        OPENBLAS_NUM_THREADS) at or below the number of cores (the workers' FFTs use one thread each). More
-        processes than cores or than pieces of the grid are not started (a log message says how many run).
-    :param max_kpoints: largest k-mesh accepted (n1 n2); a larger one is refused with its estimated cost.
 
     A result that is not finite (NaN or infinite, from a model whose numbers are out of range) is a ValueError.
     """
-    if interpolation not in INTERPOLATIONS:
-        raise ValueError(f"Unknown interpolation {interpolation!r}; use one of {INTERPOLATIONS}.")
-    if isinstance(processes, bool) or not isinstance(processes, int | np.integer) or processes < 1:
-        raise ValueError(f"processes must be a positive integer, got {processes!r}.")
+    if not isinstance(execution, Execution):
+        raise ValueError(f"execution must be an Execution object, got {type(execution).__name__}.")
     if progress is not None and not callable(progress):
         raise ValueError("progress must be a callable progress(done_k, total_k) or None.")
     mu, temperature, kmesh = _check_inputs(
-        model, mu, temperature, kmesh, degeneracy_tol, metric_form, relaxation_time_fs, max_kpoints
+        model, mu, temperature, kmesh, conventions, relaxation_time_fs, execution.max_kpoints
     )
-    model.check_two_dimensional(max_out_of_plane_hopping)
-    check_conventions(model, convention, position_operator)
     extrinsic = relaxation_time_fs is not None
-    n_channels = 1 + (metric_form == "fermi_surface") + extrinsic
-    coarse_step = _error_subgrid(kmesh) if kmesh_error else None
-    # histograms alive at once: per process one per coarse grid plus one, and the parent's merged set
-    copies = (1 + (len(coset_offsets(coarse_step)) if kmesh_error else 0)) * (processes + (processes > 1))
-    method = _occupation_method(occupation_method, mu, temperature, n_channels, memory_bytes, copies)
-    job = _plan(
-        model, mu, temperature, kmesh, memory_bytes, interpolation, int(processes), degeneracy_tol=degeneracy_tol,
-        convention=convention, position_operator=position_operator, metric_form=metric_form, extrinsic=extrinsic,
-        method=method, coarse_step=coarse_step,
-    )  # fmt: skip
-    processes = _useful_processes(int(processes), len(job.pieces()))
+    job = plan_zone_job(model, mu, temperature, kmesh, conventions, execution, extrinsic, kmesh_error)
+    processes = useful_processes(int(execution.processes), len(job.pieces()))
     with np.errstate(all="ignore"):  # a non-finite result is reported as such below, not as numpy warnings
         partial = sum_zone(job, processes, progress)
         responses = _normalise(partial.sums.totals(), kmesh, model, relaxation_time_fs)
     _check_finite(responses)
     coarse_kmesh, errors = _kmesh_errors(job, partial, responses, relaxation_time_fs) if kmesh_error else (None, {})
     settings = {
-        "degeneracy_tol_eV": degeneracy_tol,
-        "bloch_convention": convention,
-        "position_operator": position_operator,
-        "metric_form": metric_form,
+        **conventions.as_settings(),
         "relaxation_time_fs": relaxation_time_fs,
         "electron_charge_sign": units.ELECTRON_CHARGE_SIGN,
         "out_of_plane_hopping_eV": model.out_of_plane_hopping(),
-        "occupation_method": method,
+        "occupation_method": job.method,
     }
-    _warn_about_degeneracy(partial.diagnostics, degeneracy_tol)
+    _warn_about_degeneracy(partial.diagnostics, conventions.degeneracy_tol)
     return SusceptibilityResult(
         mu=mu,
         temperature=temperature,
@@ -345,6 +230,7 @@ def compute_susceptibility(
         settings=settings,
         diagnostics=partial.diagnostics.as_dict(),
         coarse_kmesh=coarse_kmesh,
+        conventions=conventions,
         **responses,
         **errors,
     )
@@ -405,30 +291,29 @@ def lambda_map(
     *,
     kmesh=None,
     kpoints=None,
-    degeneracy_tol: float = DEFAULT_DEGENERACY_TOL_EV,
-    convention: str = "I",
-    position_operator: str = "full",
-    max_out_of_plane_hopping: float = 1e-3,
+    conventions: Conventions = DEFAULT_CONVENTIONS,
 ) -> LambdaMap:
     """k-resolved Lambda(k) = sum_n f0(e_n) Lambda^n(k), (e/hbar) Å³ (Xiao et al. 2021, Eq. 11 and Fig. 2c,d).
 
     Give either ``kmesh`` (n1, n2) for the uniform grid or ``kpoints`` (nk, 2) Cartesian 1/Å. The analytic metric
-    derivative is used, so the map is local in k (its zone sum times e/(N_k A_cell) is chi at this mu and T).
+    derivative is used whatever ``conventions.metric_form`` (the map is local in k; its zone sum times
+    e/(N_k A_cell) is chi at this mu and T with either form); the other conventions are those of the run.
     """
     if (kmesh is None) == (kpoints is None):
         raise ValueError("Give exactly one of kmesh (n1, n2) or kpoints (nk, 2).")
-    _check_inputs(model, [mu], [temperature], kmesh or (1, 1), degeneracy_tol, "analytic", None, DEFAULT_MAX_KPOINTS)
-    model.check_two_dimensional(max_out_of_plane_hopping)
+    if isinstance(conventions, Conventions):
+        conventions = conventions.replace(metric_form="analytic")
+    _check_inputs(model, [mu], [temperature], kmesh or (1, 1), conventions, None, DEFAULT_MAX_KPOINTS)
     if kmesh is not None:
         kmesh = check_kmesh(kmesh, DEFAULT_MAX_KPOINTS)
         kpoints = uniform_grid(model.reciprocal_lattice_2d, kmesh)
     kpoints = np.asarray(kpoints, dtype=float)
     if kpoints.ndim != 2 or kpoints.shape[1] != 2:
         raise ValueError(f"kpoints must have shape (nk, 2) (Cartesian 1/Å), got {kpoints.shape}.")
-    interpolator = FourierInterpolator(model, convention, position_operator)
+    interpolator = FourierInterpolator(model, conventions)
     values = np.empty((len(kpoints), 2))
-    for part in chunks(len(kpoints), _chunk_size(model.num_wann, 1, DEFAULT_MEMORY_BYTES)):
-        bands = band_basis(interpolator.at(kpoints[part]), degeneracy_tol)
+    for part in chunks(len(kpoints), chunk_size(model.num_wann, 1, DEFAULT_MEMORY_BYTES)):
+        bands = band_basis(interpolator.at(kpoints[part]), conventions.degeneracy_tol)
         weights = occupation.fermi_dirac(bands.cluster_energy, mu, temperature)  # (k, n)
         values[part] = np.einsum("kin,kn->ki", geometry.lambda_tensor(bands), weights)
     return LambdaMap(kpoints=kpoints, values=values, mu=float(mu), temperature=float(temperature), kmesh=kmesh)

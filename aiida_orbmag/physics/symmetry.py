@@ -137,6 +137,44 @@ def operations_from_spglib(rotations, time_reversals, lattice) -> list[PointOper
     return result
 
 
+#: The keys of an operation's JSON form (:func:`operations_from_dicts`).
+OPERATION_KEYS = ("rotation", "time_reversal")
+
+
+def operation_as_dict(operation: PointOperation) -> dict:
+    """The JSON form ``{"rotation": 2x2 (rounded to 1e-12), "time_reversal": bool}`` of an in-plane operation."""
+    return {"rotation": np.round(operation.rotation, 12).tolist(), "time_reversal": operation.antiunitary}
+
+
+def operations_from_dicts(items) -> list[PointOperation]:
+    """In-plane operations from their JSON form: a list of ``{"rotation": [[r11, r12], [r21, r22]], "time_reversal":
+    bool}`` (the in-plane Cartesian 2x2 block, orthogonal, and whether it is combined with time reversal; the
+    ``symmetry_operations`` of the calcfunction's parameters and of the CLI's ``--symmetry`` file).
+
+    ValueError (message without a final full stop, to go into a longer sentence) names the operation at fault.
+    """
+    if not isinstance(items, list | tuple):
+        raise ValueError("symmetry_operations must be a list of operations")
+    operations = []
+    for index, item in enumerate(items):
+        unknown = sorted(set(item) - set(OPERATION_KEYS)) if isinstance(item, dict) else []
+        if unknown:
+            raise ValueError(
+                f"symmetry operation {index} has unknown keys {unknown}; it takes only {sorted(OPERATION_KEYS)}"
+            )
+        try:
+            reversed_ = item.get("time_reversal", False)
+            if not isinstance(reversed_, bool):
+                raise ValueError("time_reversal must be true or false")
+            operations.append(PointOperation(np.array(item["rotation"], dtype=float), reversed_))
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise ValueError(
+                f"symmetry operation {index} must be {{'rotation': 2x2 orthogonal matrix, 'time_reversal': bool}} "
+                f"({error})"
+            ) from None
+    return operations
+
+
 def uncancelled_scale(lambda_values, num_kpoints: int, cell_area: float) -> np.ndarray:
     """What chi would be if no k-point's contribution cancelled another's, (e²/hbar) Å, (2,):
 

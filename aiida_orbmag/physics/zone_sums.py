@@ -21,9 +21,10 @@ import dataclasses
 
 import numpy as np
 
-from . import fourier, geometry
-from .bands import band_basis
-from .fourier import FourierInterpolator, subgrid_offsets, subgrid_shape
+from . import geometry
+from .bands import band_basis, pt_pair_splitting
+from .conventions import Conventions
+from .fourier import ALL_CORES, FourierInterpolator, subgrid_offsets, subgrid_shape
 from .kgrid import chunks, uniform_grid
 from .level_sums import BinnedSums, ExactSums
 from .model import TightBindingModel
@@ -45,9 +46,8 @@ class SpectrumDiagnostics:
         apart, together = spacing[spacing >= tol], spacing[spacing < tol]
         self.smallest_cluster_gap = min(self.smallest_cluster_gap, float(apart.min(initial=np.inf)))
         self.largest_degenerate_splitting = max(self.largest_degenerate_splitting, float(together.max(initial=0.0)))
-        if energies.shape[-1] % 2 == 0:
-            pairs = energies[:, 1::2] - energies[:, 0::2]
-            self.largest_pair_splitting = max(self.largest_pair_splitting, float(pairs.max(initial=0.0)))
+        if energies.shape[-1] % 2 == 0:  # PT pairs need an even number of bands
+            self.largest_pair_splitting = max(self.largest_pair_splitting, pt_pair_splitting(energies))
 
     def merge(self, other: SpectrumDiagnostics) -> None:
         self.smallest_cluster_gap = min(self.smallest_cluster_gap, other.smallest_cluster_gap)
@@ -68,27 +68,26 @@ class ZoneJob:
 
     ``method`` is ``"exact"`` or ``"binned"`` (:mod:`.level_sums`); ``chunk`` the k-points per band-basis chunk;
     ``block`` the FFT sub-grid size in k-points, 0 for direct sums over R; ``coarse_step`` (s1, s2) the sub-grid of
-    the k-mesh error estimate, or None.
+    the k-mesh error estimate, or None; ``fft_workers`` the scipy.fft threads of whoever sums it (one in a worker
+    process, see :func:`sum_zone`).
     """
 
     model: TightBindingModel
     mu: np.ndarray
     temperature: np.ndarray
     kmesh: tuple[int, int]
-    degeneracy_tol: float
-    convention: str
-    position_operator: str
-    metric_form: str
+    conventions: Conventions
     extrinsic: bool
     method: str
     chunk: int
     block: int
     coarse_step: tuple[int, int] | None = None
+    fft_workers: int = ALL_CORES
 
     def new_sums(self):
         if self.method == "exact":
             return ExactSums(self.mu, self.temperature)
-        channels = ("fermi_surface",) if self.metric_form == "fermi_surface" else ()
+        channels = ("fermi_surface",) if self.conventions.metric_form == "fermi_surface" else ()
         return BinnedSums(self.mu, self.temperature, channels + (("extrinsic",) if self.extrinsic else ()))
 
     def pieces(self) -> list[tuple]:
@@ -102,6 +101,9 @@ class ZoneJob:
     def cosets(self) -> list[tuple[int, int]]:
         """Offsets (r1, r2) of the coarse grids of the error estimate (empty without one)."""
         return [] if self.coarse_step is None else coset_offsets(self.coarse_step)
+
+    def interpolator(self) -> FourierInterpolator:
+        return FourierInterpolator(self.model, self.conventions, self.fft_workers)
 
     def piece_size(self, piece) -> int:
         if self.block:
@@ -126,16 +128,18 @@ class ZonePartial:
         return self
 
 
-def level_quantities(wannier, degeneracy_tol, metric_form, extrinsic, diagnostics) -> dict:
+def level_quantities(wannier, conventions: Conventions, extrinsic: bool, diagnostics) -> dict:
     """Per-level (k, n flattened) arrays of one k-chunk: cluster energy (L,) eV and (L, 2) integrands.
 
     ``sea``: Lambda^n ((e/hbar) Å³, Eq. 11; without the metric term for the Fermi-surface form), weighted by f0 and
     s0/k_B. ``fermi_surface``: -(1/2) eps_jl v_j G^n_il ((e/hbar) Å³ eV), weighted by f0' and (s0/k_B)'.
     ``extrinsic``: v_j m^z_n ((e/hbar) eV² Å³), weighted by f0' and (s0/k_B)' (Table I).
+    The metric form and degeneracy tolerance come from ``conventions``.
     """
-    analytic = metric_form == "analytic"
-    bands = band_basis(wannier, degeneracy_tol, derivatives=analytic, connection_derivative=analytic)
-    diagnostics.update(bands.energies, degeneracy_tol)
+    analytic = conventions.metric_form == "analytic"
+    tol = conventions.degeneracy_tol
+    bands = band_basis(wannier, tol, derivatives=analytic, connection_derivative=analytic)
+    diagnostics.update(bands.energies, tol)
     connection = geometry.berry_connection(bands)
     out = {"energy": bands.cluster_energy.reshape(-1)}
     lam = geometry.lambda_first_term(bands, connection)  # (k, i, n)
@@ -157,11 +161,11 @@ def level_quantities(wannier, degeneracy_tol, metric_form, extrinsic, diagnostic
 def sum_pieces(job: ZoneJob, pieces, progress=None, interpolator=None) -> ZonePartial:
     """Occupation sums over the listed pieces of the grid; ``progress(k_done)`` after each chunk."""
     if interpolator is None:
-        interpolator = FourierInterpolator(job.model, job.convention, job.position_operator)
+        interpolator = job.interpolator()
     partial = ZonePartial(job.new_sums(), [job.new_sums() for _ in job.cosets], SpectrumDiagnostics())
     done = 0
     for kpoints, wannier in _matrices(job, interpolator, pieces):
-        levels = level_quantities(wannier, job.degeneracy_tol, job.metric_form, job.extrinsic, partial.diagnostics)
+        levels = level_quantities(wannier, job.conventions, job.extrinsic, partial.diagnostics)
         partial.sums.add(levels)
         if job.cosets:
             residue = np.repeat(_grid_index(job, kpoints) % np.array(job.coarse_step), job.model.num_wann, axis=0)
@@ -175,14 +179,18 @@ def sum_pieces(job: ZoneJob, pieces, progress=None, interpolator=None) -> ZonePa
 
 
 def sum_zone(job: ZoneJob, processes: int = 1, progress=None) -> ZonePartial:
-    """Sums over the whole grid, serially or in ``processes`` worker processes; ``progress(done_k, total_k)``."""
+    """Sums over the whole grid, serially or in ``processes`` worker processes; ``progress(done_k, total_k)``.
+
+    Each worker process runs its FFTs on one thread (its job's ``fft_workers`` set to 1): the processes share the
+    cores, and their BLAS threads are the caller's business."""
     total = job.kmesh[0] * job.kmesh[1]
     pieces = job.pieces()
     if processes == 1 or len(pieces) == 1:
         return sum_pieces(job, pieces, None if progress is None else lambda done: progress(done, total))
     groups = [list(group) for group in _split(pieces, processes * PIECES_PER_PROCESS)]
     result, done = None, 0
-    with concurrent.futures.ProcessPoolExecutor(processes, initializer=_start_worker, initargs=(job,)) as pool:
+    worker_job = dataclasses.replace(job, fft_workers=1)
+    with concurrent.futures.ProcessPoolExecutor(processes, initializer=_start_worker, initargs=(worker_job,)) as pool:
         futures = [pool.submit(_work, group) for group in groups]
         for group, future in zip(groups, futures, strict=True):  # fixed order: the same sum whatever finishes first
             partial = future.result()
@@ -208,9 +216,8 @@ _WORKER: dict = {}
 
 
 def _start_worker(job: ZoneJob) -> None:
-    fourier.FFT_WORKERS = 1  # one core per worker process (BLAS threads are the caller's business)
     _WORKER["job"] = job
-    _WORKER["interpolator"] = FourierInterpolator(job.model, job.convention, job.position_operator)
+    _WORKER["interpolator"] = job.interpolator()
 
 
 def _work(pieces) -> ZonePartial:
@@ -220,7 +227,7 @@ def _work(pieces) -> ZonePartial:
 def _matrices(job: ZoneJob, interpolator: FourierInterpolator, pieces):
     """(kpoints, Wannier-gauge matrices) of the listed pieces, in chunks of at most ``job.chunk`` k-points."""
     reciprocal = job.model.reciprocal_lattice_2d
-    analytic = job.metric_form == "analytic"
+    analytic = job.conventions.metric_form == "analytic"
     if job.block:
         yield from interpolator.grid_blocks(
             reciprocal, job.kmesh, job.block, analytic, chunk_points=job.chunk, offsets=pieces,

@@ -14,6 +14,7 @@ from aiida_orbmag.calcfunctions.susceptibility import EXIT_CODES
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.io.hdf5 import save_model
 from aiida_orbmag.physics import response
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.reference_models import CRI3_LIKE_CHI_HALF_FILLING, cri3_like_bilayer
 
 compute_susceptibility = CalculationFactory("orbmag.compute_susceptibility")
@@ -241,7 +242,8 @@ def test_tight_binding_approximation_without_position_matrix(aiida_profile_clean
     node = TightBindingData(model=cri3_like_bilayer().replace(position=None)).store()
     results, process = run(node, chemical_potentials=[0.0], kmesh=[12, 12], tight_binding_approximation=True)
     assert process.is_finished_ok
-    library = response.compute_susceptibility(cri3_like_bilayer(), [0.0], [0.0], (12, 12), position_operator="diagonal")
+    diagonal = Conventions(position_operator="diagonal")
+    library = response.compute_susceptibility(cri3_like_bilayer(), [0.0], [0.0], (12, 12), conventions=diagonal)
     np.testing.assert_array_equal(results["chi"].get_array("chi"), library.chi_nm_per_ohm)
 
 

@@ -49,6 +49,7 @@ def test_reference_model_chi_and_json(tmp_path):
 
 def test_matches_the_library_with_options(tmp_path):
     """--mu-range, --tb-approximation, --degeneracy-tol and --relaxation-time reach the library unchanged."""
+    from aiida_orbmag.physics.conventions import Conventions
     from aiida_orbmag.physics.response import compute_susceptibility
 
     model = random_model(6, seed=4)
@@ -61,8 +62,8 @@ def test_matches_the_library_with_options(tmp_path):
     document = json.loads(out.read_text())
     assert set(document) == {*JSON_KEYS, "extrinsic"}
     library = compute_susceptibility(
-        model, [-0.5, 0.0, 0.5], [100.0], (12, 12), position_operator="diagonal", degeneracy_tol=1e-6,
-        relaxation_time_fs=5.0,
+        model, [-0.5, 0.0, 0.5], [100.0], (12, 12),
+        conventions=Conventions(position_operator="diagonal", degeneracy_tol=1e-6), relaxation_time_fs=5.0,
     )  # fmt: skip
     assert np.allclose(document["chi_nm_per_ohm"], library.chi * CHI_UNIT_NM_PER_OHM, rtol=1e-12)
     assert np.allclose(document["alpha_nA_nm_per_K"], library.alpha * ALPHA_UNIT_NA_NM_PER_K, rtol=1e-12)
@@ -263,3 +264,57 @@ def test_overflowing_model_gives_one_line_and_no_numpy_warnings(tmp_path):
     lines = completed.stderr.strip().splitlines()
     assert completed.returncode != 0 and len(lines) == 1, completed.stderr
     assert "not finite" in lines[0] and not (tmp_path / "out.json").exists()
+
+
+C2Y = {"rotation": [[-1, 0], [0, 1]], "time_reversal": False}
+C2X = {"rotation": [[1, 0], [0, -1]], "time_reversal": False}
+
+
+def test_checks_are_printed_and_written(tmp_path):
+    """The library's checks (physics.checks.summary) follow the table and go into the JSON, as in the calcfunction's
+    summary node: the Mott identity on a uniform mu grid with T = 0, and the symmetry-forbidden chi_y under C2y
+    (which the reference bilayer keeps exactly); claiming C2x instead, which it lacks, is flagged."""
+    from aiida_orbmag.io.wannier90 import read_tb_dat
+    from aiida_orbmag.physics import checks
+    from aiida_orbmag.physics.response import compute_susceptibility
+    from aiida_orbmag.physics.symmetry import operations_from_dicts
+
+    symmetry, out = tmp_path / "c2y.json", tmp_path / "chi.json"
+    symmetry.write_text(json.dumps([C2Y]))
+    result = _run("compute", REFERENCE, "--mu-range", -1.5, 1.5, 61, "--temperature", 0, "--temperature", 300,
+                  "--kmesh", 12, 12, "--symmetry", symmetry, "--json", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Mott identity (alpha against the T = 0 chi): relative residual" in result.output
+    assert "symmetry: allowed chi components: x;" in result.output and "(small)" in result.output
+    document = json.loads(out.read_text())
+    model = read_tb_dat(REFERENCE)
+    library = compute_susceptibility(model, np.linspace(-1.5, 1.5, 61), [0.0, 300.0], (12, 12))
+    expected = checks.summary(library, model, operations_from_dicts([C2Y]))
+    assert document["checks"] == json.loads(json.dumps(expected))
+    assert document["checks"]["symmetry"]["intrinsic_forbidden_fraction"] < 1e-12
+    assert document["checks"]["mott_identity"]["evaluated"] is True
+
+    symmetry.write_text(json.dumps([C2X]))
+    wrong = _run("compute", REFERENCE, "--mu", 0.0, "--temperature", 0, "--kmesh", 12, 12, "--symmetry", symmetry)
+    assert wrong.exit_code == 0, wrong.output
+    assert "allowed chi components: y;" in wrong.output and "NOT small" in wrong.output
+    assert "Mott identity: not evaluated (the chemical potentials are not an increasing uniform grid)" in wrong.output
+    plain = _run("compute", REFERENCE, "--mu", 0.0, "--temperature", 0, "--kmesh", 6, 6)
+    assert "symmetry: not checked" in plain.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "is not valid JSON"),
+        (json.dumps({"rotation": [[1, 0], [0, 1]]}), "must be a list of operations"),
+        (json.dumps([{"rotation": [[2, 0], [0, 1]]}]), "symmetry operation 0 must be"),
+        (json.dumps([{**C2Y, "timereversal": True}]), "unknown keys ['timereversal']"),
+    ],
+)
+def test_bad_symmetry_file_gives_one_readable_line(tmp_path, content, message):
+    symmetry = tmp_path / "symmetry.json"
+    symmetry.write_text(content)
+    result = _run("compute", REFERENCE, "--mu", 0.0, "--temperature", 0, "--kmesh", 4, 4, "--symmetry", symmetry)
+    assert result.exit_code == 1
+    assert message in result.output and result.output.startswith("Error: ") and result.output.count("\n") == 1

@@ -4,13 +4,14 @@ import numpy as np
 import pytest
 
 from aiida_orbmag.physics.bands import band_basis
+from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 from aiida_orbmag.physics.fourier import FourierInterpolator
 
 
-def bands_at(model, kpoints, *, tol=1e-5, convention="I", position_operator="full", rotation=None):
+def bands_at(model, kpoints, *, conventions=DEFAULT_CONVENTIONS, rotation=None):
     """Band basis of ``model`` at Cartesian ``kpoints`` (nk, 2)."""
-    interpolator = FourierInterpolator(model, convention, position_operator)
-    return band_basis(interpolator.at(np.asarray(kpoints, dtype=float)), tol, rotation=rotation)
+    interpolator = FourierInterpolator(model, conventions)
+    return band_basis(interpolator.at(np.asarray(kpoints, dtype=float)), conventions.degeneracy_tol, rotation=rotation)
 
 
 @pytest.fixture

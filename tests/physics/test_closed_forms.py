@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from aiida_orbmag.physics import geometry
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.reference_models import (
     gamma_matrix_model,
     gamma_model_vectors,
@@ -83,8 +84,11 @@ def test_berry_curvature_with_the_position_matrix_is_gauge_invariant(random_kpoi
     from aiida_orbmag.physics.reference_models import random_model
 
     model = random_model(8, seed=3)
-    one, two = bands_at(model, random_kpoints), bands_at(model, random_kpoints, convention="II")
+    one, two = (
+        bands_at(model, random_kpoints),
+        bands_at(model, random_kpoints, conventions=Conventions(bloch_convention="II")),
+    )
     assert np.allclose(geometry.berry_curvature(one), geometry.berry_curvature(two), atol=1e-10)
     assert np.allclose(geometry.orbital_moment(one), geometry.orbital_moment(two), atol=1e-10)
-    dropped = bands_at(model, random_kpoints, position_operator="diagonal")
+    dropped = bands_at(model, random_kpoints, conventions=Conventions(position_operator="diagonal"))
     assert not np.allclose(geometry.berry_curvature(one), geometry.berry_curvature(dropped), atol=1e-3)

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.fourier import FourierInterpolator, subgrid_shape
 from aiida_orbmag.physics.kgrid import uniform_grid
+from aiida_orbmag.physics.plan import Execution
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer, random_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
@@ -35,7 +37,7 @@ def oblique_a3_model():
     ids=["aliased", "one_block", "odd_mesh", "trivial_blocks", "oblique_a3"],
 )
 def test_grid_blocks_equal_direct_sums(model, kmesh, block, convention):
-    interpolator = FourierInterpolator(model, convention)
+    interpolator = FourierInterpolator(model, Conventions(bloch_convention=convention))
     grid = uniform_grid(model.reciprocal_lattice_2d, kmesh)
     seen = []
     for kpoints, matrices in interpolator.grid_blocks(model.reciprocal_lattice_2d, kmesh, block, chunk_points=5):
@@ -61,8 +63,8 @@ def test_subgrid_shape():
 @pytest.mark.parametrize("model", [cri3_like_bilayer(), random_model(6, seed=11, orbitals_per_site=3)])
 def test_chi_and_alpha_do_not_depend_on_the_interpolation(model):
     options = {"mu": [-0.3, 0.0, 0.4], "temperature": [0.0, 100.0], "kmesh": (12, 12), "relaxation_time_fs": None}
-    direct = compute_susceptibility(model, interpolation="direct", **options)
-    fft = compute_susceptibility(model, interpolation="fft", memory_bytes=2**20, **options)
+    direct = compute_susceptibility(model, execution=Execution(interpolation="direct"), **options)
+    fft = compute_susceptibility(model, execution=Execution(interpolation="fft", memory_bytes=2**20), **options)
     scale = np.abs(direct.chi).max()
     assert np.abs(fft.chi - direct.chi).max() < 1e-12 * scale
     assert np.abs(fft.alpha - direct.alpha).max() < 1e-12 * max(np.abs(direct.alpha).max(), scale)
@@ -70,7 +72,7 @@ def test_chi_and_alpha_do_not_depend_on_the_interpolation(model):
 
 def test_unknown_interpolation():
     with pytest.raises(ValueError, match="Unknown interpolation"):
-        compute_susceptibility(cri3_like_bilayer(), [0.0], [0.0], (4, 4), interpolation="fast")
+        Execution(interpolation="fast")
 
 
 def test_mdrs_model_fft_equals_direct_sums(nickel_afm_model_folder):

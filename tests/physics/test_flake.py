@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.flake import extrapolate_flake_chi, flake_response
 from aiida_orbmag.physics.reference_models import CRI3_LIKE_CHI_HALF_FILLING, cri3_like_bilayer, two_band_model
 from aiida_orbmag.physics.response import compute_susceptibility
@@ -22,7 +23,9 @@ def test_pt_degenerate_reference_bilayer():
 def test_non_degenerate_insulator_against_the_bulk_formula():
     """PT broken by a Zeeman term (no degenerate bands): flake and Bloch-space chi agree, both components."""
     model = cri3_like_bilayer(zeeman=0.1, soc=0.3)
-    bulk = compute_susceptibility(model, [-0.1], [0.0], (48, 48), position_operator="diagonal").chi[0, 0]
+    bulk = compute_susceptibility(
+        model, [-0.1], [0.0], (48, 48), conventions=Conventions(position_operator="diagonal")
+    ).chi[0, 0]
     flake = extrapolate_flake_chi(model, SIZES, occupied_per_cell=2)
     assert flake.chi[0] == pytest.approx(bulk[0], rel=1e-4)
     assert abs(flake.chi[1] - bulk[1]) < 1e-4 * abs(bulk[0])

@@ -5,12 +5,15 @@ import pytest
 from scipy.stats import unitary_group
 
 from aiida_orbmag.physics import geometry
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer, random_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
 from .conftest import bands_at
 
 SETTINGS = {"mu": [-0.2, 0.0, 0.4], "temperature": [0.0, 200.0], "kmesh": (24, 24)}
+TIGHT_BINDING = Conventions(bloch_convention="I", position_operator="diagonal")
+TIGHT_BINDING_II = Conventions(bloch_convention="II", position_operator="diagonal")
 
 
 def _transform(model, unitary):
@@ -85,8 +88,8 @@ def test_random_rotations_inside_degenerate_clusters(random_kpoints):
 def test_conventions_agree_with_the_full_position_matrix():
     """Bloch conventions I and II are a gauge choice when the full position matrix enters the connection."""
     model = random_model(8, seed=3)
-    a = compute_susceptibility(model, **SETTINGS, convention="I")
-    b = compute_susceptibility(model, **SETTINGS, convention="II")
+    a = compute_susceptibility(model, **SETTINGS, conventions=Conventions(bloch_convention="I"))
+    b = compute_susceptibility(model, **SETTINGS, conventions=Conventions(bloch_convention="II"))
     assert np.allclose(a.chi, b.chi, rtol=1e-10, atol=1e-14)
 
 
@@ -94,12 +97,12 @@ def test_dropping_the_orbital_centres_changes_chi():
     """Negative control: phases without tau and no position matrix (convention II, diagonal) is a different,
     wrong, answer; convention I with the diagonal position matrix is the tight-binding approximation."""
     model = random_model(8, seed=3)
-    right = compute_susceptibility(model, **SETTINGS, convention="I", position_operator="diagonal")
-    wrong = compute_susceptibility(model, **SETTINGS, convention="II", position_operator="diagonal")
+    right = compute_susceptibility(model, **SETTINGS, conventions=TIGHT_BINDING)
+    wrong = compute_susceptibility(model, **SETTINGS, conventions=TIGHT_BINDING_II)
     relative = np.abs(wrong.chi - right.chi).max() / np.abs(right.chi).max()
     assert relative > 0.03
     # the same control on the reference model, whose layers sit at +-0.15 a
     ref = cri3_like_bilayer()
-    right = compute_susceptibility(ref, [0.0], [0.0], (24, 24), position_operator="diagonal")
-    wrong = compute_susceptibility(ref, [0.0], [0.0], (24, 24), convention="II", position_operator="diagonal")
+    right = compute_susceptibility(ref, [0.0], [0.0], (24, 24), conventions=TIGHT_BINDING)
+    wrong = compute_susceptibility(ref, [0.0], [0.0], (24, 24), conventions=TIGHT_BINDING_II)
     assert abs(wrong.chi[0, 0, 0] - right.chi[0, 0, 0]) > 1e-4 * abs(right.chi[0, 0, 0])

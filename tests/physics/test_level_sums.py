@@ -5,6 +5,7 @@ import pytest
 from scipy.special import expit
 
 from aiida_orbmag.physics.bands import band_energies
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.level_sums import (
     OUTPUTS,
     TAYLOR_ORDER,
@@ -13,6 +14,7 @@ from aiida_orbmag.physics.level_sums import (
     _taylor_coefficients,
     _weights,
 )
+from aiida_orbmag.physics.plan import Execution
 from aiida_orbmag.physics.reference_models import random_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
@@ -118,9 +120,9 @@ TEMPERATURES = [1.0, 40.0, 300.0]
 
 @pytest.mark.parametrize("metric_form", ["analytic", "fermi_surface"])
 def test_binned_equals_exact_for_chi_alpha_and_the_extrinsic_part(metric_form):
-    options = {"kmesh": (10, 10), "metric_form": metric_form, "relaxation_time_fs": 10.0}
-    exact = compute_susceptibility(MODEL, MU, TEMPERATURES, occupation_method="exact", **options)
-    binned = compute_susceptibility(MODEL, MU, TEMPERATURES, occupation_method="binned", **options)
+    options = {"kmesh": (10, 10), "conventions": Conventions(metric_form=metric_form), "relaxation_time_fs": 10.0}
+    exact = compute_susceptibility(MODEL, MU, TEMPERATURES, execution=Execution(occupation_method="exact"), **options)
+    binned = compute_susceptibility(MODEL, MU, TEMPERATURES, execution=Execution(occupation_method="binned"), **options)
     assert exact.settings["occupation_method"] == "exact" and binned.settings["occupation_method"] == "binned"
     for name in ("chi", "alpha", "chi_extrinsic", "alpha_extrinsic"):
         assert _relative_difference(getattr(exact, name), getattr(binned, name)) < TOLERANCE, name
@@ -129,8 +131,8 @@ def test_binned_equals_exact_for_chi_alpha_and_the_extrinsic_part(metric_form):
 def test_binned_for_one_mu_and_at_a_level_energy():
     at_level = band_energies(MODEL, np.zeros((1, 3)))[0, 3]  # a level of the grid: Gamma is on it
     for mu in ([0.3], [at_level]):
-        exact = compute_susceptibility(MODEL, mu, [1.0], (6, 6), occupation_method="exact")
-        binned = compute_susceptibility(MODEL, mu, [1.0], (6, 6), occupation_method="binned")
+        exact = compute_susceptibility(MODEL, mu, [1.0], (6, 6), execution=Execution(occupation_method="exact"))
+        binned = compute_susceptibility(MODEL, mu, [1.0], (6, 6), execution=Execution(occupation_method="binned"))
         assert _relative_difference(exact.chi, binned.chi) < TOLERANCE
         assert _relative_difference(exact.alpha, binned.alpha) < TOLERANCE
 
@@ -143,6 +145,6 @@ def test_auto_choice_and_the_histogram_limit():
     cold = {"mu": [-5.0, 5.0], "temperature": [1e-3] * 8, "kmesh": (2, 2)}
     assert compute_susceptibility(MODEL, **cold).settings["occupation_method"] == "exact"
     with pytest.raises(ValueError, match="occupation_method='exact'"):
-        compute_susceptibility(MODEL, **cold, occupation_method="binned")
+        compute_susceptibility(MODEL, **cold, execution=Execution(occupation_method="binned"))
     with pytest.raises(ValueError, match="Unknown occupation method"):
-        compute_susceptibility(MODEL, [0.0], [1.0], (2, 2), occupation_method="fast")
+        Execution(occupation_method="fast")

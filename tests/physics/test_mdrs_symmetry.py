@@ -14,6 +14,7 @@ import pytest
 
 from aiida_orbmag.io.wannier90 import read_tb_dat
 from aiida_orbmag.physics.bands import band_energies
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.response import compute_susceptibility
 
 DATA = pathlib.Path(__file__).parents[1] / "io" / "data" / "cri3_monolayer_fm"
@@ -46,7 +47,11 @@ def test_forbidden_chi_is_far_smaller_with_mdrs_at_every_mesh(models):
     for label, model in (("plain", plain), ("mdrs", mdrs)):
         for mesh in (24, 48):
             result = compute_susceptibility(
-                model, [FERMI_EV], [300.0], (mesh, mesh), metric_form="fermi_surface", degeneracy_tol=1e-3
+                model,
+                [FERMI_EV],
+                [300.0],
+                (mesh, mesh),
+                conventions=Conventions(metric_form="fermi_surface", degeneracy_tol=1e-3),
             )
             values[label, mesh] = np.linalg.norm(result.chi_nm_per_ohm[0, 0])
     print(values)

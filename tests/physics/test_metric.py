@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from aiida_orbmag.physics import geometry
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer, gamma_matrix_model, two_band_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
@@ -47,8 +48,8 @@ def test_metric_forms_agree_after_integration(model, mu):
     """Analytic and Fermi-surface forms of the metric term give the same chi and alpha once the grid resolves the
     thermal smearing (the zone sum of a derivative of a smooth periodic function vanishes exponentially fast)."""
     settings = {"mu": mu, "temperature": [1000.0], "kmesh": (128, 128)}
-    analytic = compute_susceptibility(model, metric_form="analytic", **settings)
-    surface = compute_susceptibility(model, metric_form="fermi_surface", **settings)
+    analytic = compute_susceptibility(model, conventions=Conventions(metric_form="analytic"), **settings)
+    surface = compute_susceptibility(model, conventions=Conventions(metric_form="fermi_surface"), **settings)
     assert np.allclose(analytic.chi, surface.chi, rtol=1e-9, atol=1e-14)
     assert np.allclose(analytic.alpha, surface.alpha, rtol=1e-9, atol=1e-14)
     assert np.abs(analytic.chi[..., 0]).min() > 1e-5  # metallic, non-zero responses

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.model import TightBindingModel
+from aiida_orbmag.physics.plan import Execution
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer, random_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
@@ -82,7 +84,7 @@ def test_full_position_operator_needs_the_position_matrix():
     with pytest.raises(ValueError, match="lacks"):
         compute_susceptibility(model, [0.0], [0.0], (4, 4))
     # the tight-binding approximation is an explicit choice, and then works
-    result = compute_susceptibility(model, [0.0], [0.0], (4, 4), position_operator="diagonal")
+    result = compute_susceptibility(model, [0.0], [0.0], (4, 4), conventions=Conventions(position_operator="diagonal"))
     assert result.settings["position_operator"] == "diagonal"
 
 
@@ -94,9 +96,6 @@ def test_full_position_operator_needs_the_position_matrix():
         ({"temperature": [-1.0]}, ">= 0 K"),
         ({"kmesh": (0, 4)}, "two positive integers"),
         ({"kmesh": (4.5, 4)}, "two positive integers"),
-        ({"degeneracy_tol": -1.0}, "non-negative"),
-        ({"metric_form": "numerical"}, "Unknown metric form"),
-        ({"convention": "III"}, "Unknown Bloch phase convention"),
         ({"relaxation_time_fs": -2.0}, "positive number of fs"),
         ({"relaxation_time_fs": 5.0, "temperature": [0.0]}, "temperatures > 0 K"),
     ],
@@ -178,7 +177,7 @@ def test_kmesh_bound_states_the_cost_and_can_be_raised():
         compute_susceptibility(model, [0.0], [0.0], (100000, 100000))
     with pytest.raises(ValueError, match="two positive integers"):
         compute_susceptibility(model, [0.0], [0.0], (True, True))
-    result = compute_susceptibility(model, [0.0], [0.0], (2, 3), max_kpoints=6)
+    result = compute_susceptibility(model, [0.0], [0.0], (2, 3), execution=Execution(max_kpoints=6))
     assert result.kmesh == (2, 3)
     with pytest.raises(ValueError, match="more than the 5 accepted"):
-        compute_susceptibility(model, [0.0], [0.0], (2, 3), max_kpoints=5)
+        compute_susceptibility(model, [0.0], [0.0], (2, 3), execution=Execution(max_kpoints=5))

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from aiida_orbmag.physics import symmetry as sym
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.model_symmetry import band_symmetry_deviation, centre_symmetry_mismatch, image_kpoints
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer
 
@@ -63,9 +64,11 @@ def test_degeneracy_warning_gives_the_advice_that_fits(caplog):
     from aiida_orbmag.physics.response import compute_susceptibility
 
     with caplog.at_level(logging.WARNING, logger="aiida_orbmag.physics.response"):
-        compute_susceptibility(cri3_like_bilayer(), [0.0], [0.0], (6, 6), degeneracy_tol=0.5)
+        compute_susceptibility(cri3_like_bilayer(), [0.0], [0.0], (6, 6), conventions=Conventions(degeneracy_tol=0.5))
     assert "Distinct band clusters come as close" in caplog.text and "raise the tolerance" not in caplog.text
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="aiida_orbmag.physics.response"):
-        compute_susceptibility(cri3_like_bilayer(zeeman=0.05), [0.0], [0.0], (6, 6), degeneracy_tol=0.05)
+        compute_susceptibility(
+            cri3_like_bilayer(zeeman=0.05), [0.0], [0.0], (6, 6), conventions=Conventions(degeneracy_tol=0.05)
+        )
     assert "raise the tolerance above the largest pair splitting" in caplog.text

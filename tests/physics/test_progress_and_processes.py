@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from aiida_orbmag.physics.conventions import Conventions
+from aiida_orbmag.physics.plan import Execution
 from aiida_orbmag.physics.reference_models import random_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
@@ -14,7 +16,10 @@ OPTIONS = {"mu": np.linspace(-2.0, 2.0, 40), "temperature": [30.0, 300.0], "kmes
 def test_progress_is_monotone_and_reaches_the_total(interpolation):
     calls = []
     compute_susceptibility(
-        MODEL, **OPTIONS, interpolation=interpolation, memory_bytes=2**20, progress=lambda *c: calls.append(c)
+        MODEL,
+        **OPTIONS,
+        execution=Execution(interpolation=interpolation, memory_bytes=2**20),
+        progress=lambda *c: calls.append(c),
     )
     done = [call[0] for call in calls]
     assert len(calls) > 2  # several chunks
@@ -24,11 +29,17 @@ def test_progress_is_monotone_and_reaches_the_total(interpolation):
 
 @pytest.mark.parametrize("interpolation", ["direct", "fft"])
 def test_two_processes_equal_the_serial_run(interpolation):
-    options = {**OPTIONS, "interpolation": interpolation, "relaxation_time_fs": 10.0, "kmesh_error": True}
-    serial = compute_susceptibility(MODEL, **options, metric_form="fermi_surface")
+    options = {**OPTIONS, "conventions": Conventions(metric_form="fermi_surface"), "relaxation_time_fs": 10.0}
+    serial = compute_susceptibility(
+        MODEL, **options, kmesh_error=True, execution=Execution(interpolation=interpolation)
+    )
     calls = []
     parallel = compute_susceptibility(
-        MODEL, **options, metric_form="fermi_surface", processes=2, progress=lambda *c: calls.append(c)
+        MODEL,
+        **options,
+        kmesh_error=True,
+        execution=Execution(interpolation=interpolation, processes=2),
+        progress=lambda *c: calls.append(c),
     )
     for name in ("chi", "alpha", "chi_extrinsic", "alpha_extrinsic", "chi_kmesh_error", "alpha_kmesh_error"):
         a, b = getattr(serial, name), getattr(parallel, name)
@@ -41,6 +52,6 @@ def test_two_processes_equal_the_serial_run(interpolation):
 
 def test_bad_processes_and_progress():
     with pytest.raises(ValueError, match="processes must be a positive integer"):
-        compute_susceptibility(MODEL, [0.0], [0.0], (2, 2), processes=0)
+        Execution(processes=0)
     with pytest.raises(ValueError, match="progress must be a callable"):
         compute_susceptibility(MODEL, [0.0], [0.0], (2, 2), progress=5)

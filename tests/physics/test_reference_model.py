@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.reference_models import CRI3_LIKE_CHI_HALF_FILLING, cri3_like_bilayer, random_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
@@ -79,11 +80,11 @@ def test_cluster_treatment_of_nearly_degenerate_pairs():
     settings = {"mu": [0.0, 0.3, 0.6], "temperature": [0.0], "kmesh": KMESH}
     exact = compute_susceptibility(cri3_like_bilayer(), **settings).chi[0, :, 0]
     for tol in (1e-8, 1e-3):  # exactly degenerate pairs: any tolerance above round-off gives the same
-        assert np.allclose(compute_susceptibility(cri3_like_bilayer(), **settings, degeneracy_tol=tol).chi[0, :, 0],
-                           exact, rtol=1e-12)  # fmt: skip
+        result = compute_susceptibility(cri3_like_bilayer(), **settings, conventions=Conventions(degeneracy_tol=tol))
+        assert np.allclose(result.chi[0, :, 0], exact, rtol=1e-12)
     nearly = cri3_like_bilayer(zeeman=1e-6)
-    clustered = compute_susceptibility(nearly, **settings, degeneracy_tol=1e-2)
-    separate = compute_susceptibility(nearly, **settings, degeneracy_tol=1e-8)
+    clustered = compute_susceptibility(nearly, **settings, conventions=Conventions(degeneracy_tol=1e-2))
+    separate = compute_susceptibility(nearly, **settings, conventions=Conventions(degeneracy_tol=1e-8))
     assert clustered.diagnostics["largest_splitting_of_band_pairs_eV"] == pytest.approx(2e-6, rel=1e-3)
     assert np.allclose(clustered.chi[0, :, 0], exact, rtol=1e-5)
     assert separate.chi[0, 0, 0] == pytest.approx(exact[0], rel=1e-5)  # insulator: unique
