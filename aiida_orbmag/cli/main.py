@@ -18,6 +18,7 @@ import numpy as np
 
 from aiida_orbmag import __version__
 from aiida_orbmag.cli.codes import codes
+from aiida_orbmag.cli.plot import plot
 from aiida_orbmag.cli.pseudos import pseudos
 from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 from aiida_orbmag.physics.kgrid import DEFAULT_MAX_KPOINTS, MAX_CHEMICAL_POTENTIALS, check_kmesh
@@ -107,9 +108,13 @@ def _chemical_potentials(mu, mu_range):
     help="JSON list of the magnetic point group's in-plane operations, {\"rotation\": [[r11, r12], [r21, r22]], "
     "\"time_reversal\": bool} each: checks the symmetry-forbidden part of chi.",
 )  # fmt: skip
+@click.option(
+    "--fermi-energy", type=float, default=None, metavar="EV",
+    help="The model's Fermi energy (eV): --mu and --mu-range are given relative to it, and so are the output's mu.",
+)  # fmt: skip
 @click.option("--json", "json_file", type=click.Path(path_type=pathlib.Path), default=None, help="Write results.")
 def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approximation, relaxation_time, kmesh_error,
-            processes, progress, wsvec, no_mdrs, max_kpoints, symmetry_file, json_file):  # fmt: skip
+            processes, progress, wsvec, no_mdrs, max_kpoints, symmetry_file, fermi_energy, json_file):  # fmt: skip
     """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat).
 
     The model is interpolated as wannier90 does: the MDRS shifts of seedname_wsvec.dat beside TB_FILE (or --wsvec)
@@ -122,6 +127,7 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
     from aiida_orbmag.physics.response import compute_susceptibility
 
     mus = _chemical_potentials(mu, mu_range)
+    offset = 0.0 if fermi_energy is None else fermi_energy
     conventions = DEFAULT_CONVENTIONS.replace(
         degeneracy_tol=degeneracy_tol, position_operator="diagonal" if tb_approximation else "full"
     )
@@ -139,7 +145,7 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
     with _progress_bar(show_progress, kmesh[0] * kmesh[1]) as callback:
         result = compute_susceptibility(
             model,
-            mus,
+            mus + offset,
             list(temperature),
             tuple(kmesh),
             conventions=conventions,
@@ -149,10 +155,14 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
             progress=callback,
         )
     summary = checks.summary(result, model, operations)
-    click.echo(_table(model, result))
-    click.echo(_checks_text(summary))
+    if fermi_energy is not None:
+        summary["largest_chi"]["mu_eV"] -= fermi_energy
+        if "intrinsic_forbidden_at" in summary["symmetry"]:
+            summary["symmetry"]["intrinsic_forbidden_at"]["mu_eV"] -= fermi_energy
+    click.echo(_table(model, result, fermi_energy))
+    click.echo(_checks_text(summary, fermi_energy))
     if json_file is not None:
-        json_file.write_text(json.dumps(_json_document(model, result, summary), indent=2))
+        json_file.write_text(json.dumps(_json_document(model, result, summary, fermi_energy), indent=2))
         click.echo(f"Wrote {json_file}")
 
 
@@ -204,13 +214,20 @@ def _progress_bar(enabled: bool, total_k: int):
         yield callback
 
 
-def _json_document(model, result, summary: dict) -> dict:
+def _json_document(model, result, summary: dict, fermi_energy: float | None = None) -> dict:
+    """The --json document; with ``fermi_energy`` the mu are relative to it (metadata says so)."""
+    relative = {"relative_to_fermi_energy": fermi_energy is not None, "fermi_energy_eV": fermi_energy}
     document = {
-        "mu_eV": result.mu.tolist(),
+        "mu_eV": (result.mu - (fermi_energy or 0.0)).tolist(),
         "temperature_K": result.temperature.tolist(),
         "chi_nm_per_ohm": result.chi_nm_per_ohm.tolist(),
         "alpha_nA_nm_per_K": result.alpha_na_nm_per_k.tolist(),
-        "metadata": {**result.metadata(), "model": model.summary(), "alpha_sign_convention": "electron charge -|e|"},
+        "metadata": {
+            **result.metadata(),
+            **relative,
+            "model": model.summary(),
+            "alpha_sign_convention": "electron charge -|e|",
+        },
         "checks": summary,
     }
     if result.chi_extrinsic is not None:
@@ -228,7 +245,7 @@ def _json_document(model, result, summary: dict) -> dict:
     return document
 
 
-def _table(model, result) -> str:
+def _table(model, result, fermi_energy: float | None = None) -> str:
     interpolation = "MDRS (wannier90's, seedname_wsvec.dat applied)" if model.mdrs else "plain Wigner-Seitz (no MDRS)"
     lines = [
         f"model: {model.source}  num_wann={model.num_wann}  R vectors={model.num_r}  interpolation: {interpolation}",
@@ -236,7 +253,10 @@ def _table(model, result) -> str:
         f"smallest spacing of neighbouring band clusters at one k-point: "
         f"{result.diagnostics['smallest_gap_between_clusters_eV']:.3e} eV",
     ]
-    header = f"{'T (K)':>8} {'mu (eV)':>10} {'chi_x (nm/Ohm)':>15} {'chi_y (nm/Ohm)':>15}"
+    if fermi_energy is not None:
+        lines.append(f"mu relative to the Fermi energy {fermi_energy:.4f} eV")
+    header = f"{'T (K)':>8} {'mu (eV)' if fermi_energy is None else 'mu-E_F (eV)':>10} {'chi_x (nm/Ohm)':>15}"
+    header += f" {'chi_y (nm/Ohm)':>15}"
     header += f" {'alpha_x (nA nm/K)':>18} {'alpha_y (nA nm/K)':>18}"
     extrinsic = result.chi_extrinsic is not None
     if extrinsic:
@@ -250,7 +270,7 @@ def _table(model, result) -> str:
         header += f" {'dchi_x':>10} {'dchi_y':>10} {'dalpha_x':>10} {'dalpha_y':>10}"
     lines.append(header)
     for t_index, t in enumerate(result.temperature):
-        for mu_index, mu in enumerate(result.mu):
+        for mu_index, mu in enumerate(result.mu - (fermi_energy or 0.0)):
             chi, alpha = result.chi_nm_per_ohm[t_index, mu_index], result.alpha_na_nm_per_k[t_index, mu_index]
             row = f"{t:8.2f} {mu:10.4f} {chi[0]:15.6e} {chi[1]:15.6e} {alpha[0]:18.6e} {alpha[1]:18.6e}"
             if extrinsic:
@@ -264,11 +284,12 @@ def _table(model, result) -> str:
     return "\n".join(lines)
 
 
-def _checks_text(summary: dict) -> str:
+def _checks_text(summary: dict, fermi_energy: float | None = None) -> str:
     """The checks of :func:`aiida_orbmag.physics.checks.summary` in three lines."""
     largest = summary["largest_chi"]
+    where = "mu" if fermi_energy is None else "mu - E_F"
     lines = [
-        f"largest |chi|: {largest['magnitude_nm_per_ohm']:.4e} nm/Ohm at mu = {largest['mu_eV']:.4f} eV, "
+        f"largest |chi|: {largest['magnitude_nm_per_ohm']:.4e} nm/Ohm at {where} = {largest['mu_eV']:.4f} eV, "
         f"T = {largest['temperature_K']:.2f} K"
     ]
     mott = summary["mott_identity"]
@@ -295,6 +316,7 @@ def _checks_text(summary: dict) -> str:
 
 cli.add_command(pseudos)
 cli.add_command(codes)
+cli.add_command(plot)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

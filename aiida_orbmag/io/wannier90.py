@@ -24,6 +24,7 @@ found beside the file by default, as wannier90.x and postw90.x interpolate with 
 
 from __future__ import annotations
 
+import gzip
 import logging
 import pathlib
 import re
@@ -39,10 +40,17 @@ AUTO = "auto"
 
 
 def _read_lines(path) -> tuple[pathlib.Path, list[str]]:
+    """The lines of a Wannier90 text file, gzip-compressed when its name ends in ``.gz``."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file; give the path of a Wannier90 output file.")
-    return path, path.read_text(errors="replace").splitlines()
+    if path.suffix != ".gz":
+        return path, path.read_text(errors="replace").splitlines()
+    try:
+        with gzip.open(path, "rt", errors="replace") as stream:
+            return path, stream.read().splitlines()
+    except (OSError, EOFError) as error:
+        raise ValueError(f"{path}: not a readable gzip file ({error}); decompress it or give the plain file.") from None
 
 
 def _numbers(text: str, expected: int, what: str, path) -> np.ndarray:
@@ -233,10 +241,11 @@ def _with_shifts(model: TightBindingModel, path: pathlib.Path, suffix: str, wsve
     if wsvec is None or wsvec is False:
         return model
     if isinstance(wsvec, str) and wsvec == AUTO:
-        if not path.name.endswith(suffix):
+        compressed = ".gz" if path.name.endswith(suffix + ".gz") else ""
+        if not path.name.endswith(suffix + compressed):
             LOGGER.warning("%s: cannot name its seedname_wsvec.dat (no %s suffix); MDRS not applied.", path, suffix)
             return model
-        candidate = path.with_name(path.name[: -len(suffix)] + "_wsvec.dat")
+        candidate = path.with_name(path.name[: -len(suffix + compressed)] + "_wsvec.dat" + compressed)
         if not candidate.exists():
             LOGGER.warning(
                 "%s: no %s beside it, so wannier90's MDRS shifts are not applied; if wannier90 ran with "

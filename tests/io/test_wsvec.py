@@ -159,3 +159,15 @@ def test_bad_wsvec_files_give_one_clear_error(lead_mdrs, how, message):
     with pytest.raises(ValueError, match=message) as error:
         read_tb_dat(lead_mdrs / "aiida_tb.dat")
     assert "aiida_wsvec.dat" in str(error.value)
+
+
+def test_gzip_files_are_read_as_they_are_with_their_compressed_shifts(lead_mdrs, tmp_path):
+    plain = read_tb_dat(lead_mdrs / "aiida_tb.dat")
+    compressed = read_tb_dat(DATA / "lead_mdrs" / "aiida_tb.dat.gz")  # finds aiida_wsvec.dat.gz beside it
+    assert compressed.mdrs and plain.mdrs
+    np.testing.assert_array_equal(compressed.r_vectors, plain.r_vectors)
+    np.testing.assert_array_equal(compressed.hamiltonian, plain.hamiltonian)
+    broken = tmp_path / "broken_tb.dat.gz"
+    broken.write_bytes(b"not gzip at all")
+    with pytest.raises(ValueError, match="not a readable gzip file"):
+        read_tb_dat(broken)

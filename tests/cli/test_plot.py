@@ -1,0 +1,73 @@
+"""`aiida-orbmag plot` and `compute --fermi-energy`: PNGs of sane size from a small real result, one error line on bad
+input."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from aiida_orbmag.cli.main import cli
+
+ROOT = pathlib.Path(__file__).parents[2]
+REFERENCE = ROOT / "examples" / "cri3_like_bilayer_tb.dat"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plot") / "results.json"
+    temperatures = [arg for t in (0, 10, 30) for arg in ("--temperature", t)]
+    result = _run("compute", REFERENCE, "--mu-range", -0.4, 0.4, 41, "--fermi-energy", 0.1, *temperatures,
+                  "--kmesh", 16, 16, "--kmesh-error", "--json", path)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_fermi_energy_makes_mu_relative_and_is_recorded(results, tmp_path):
+    document = json.loads(results.read_text())
+    assert document["metadata"]["relative_to_fermi_energy"] and document["metadata"]["fermi_energy_eV"] == 0.1
+    assert document["mu_eV"][0] == pytest.approx(-0.4)
+    absolute = tmp_path / "absolute.json"
+    assert (
+        _run("compute", REFERENCE, "--mu", -0.3, "--temperature", 0, "--kmesh", 16, 16, "--json", absolute).exit_code
+        == 0
+    )
+    # mu - E_F = -0.4 with E_F = 0.1 is the absolute mu = -0.3
+    same = json.loads(absolute.read_text())["chi_nm_per_ohm"][0][0]
+    np.testing.assert_allclose(document["chi_nm_per_ohm"][0][0], same, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("chi", "-T", 10), ("alpha",), ("alpha-t", "--mu", 0.2)],
+    ids=["chi", "alpha", "alpha-t"],
+)
+def test_each_plot_writes_a_png(results, tmp_path, args):
+    output = tmp_path / "figure.png"
+    result = _run("plot", args[0], results, *args[1:], "-o", output)
+    assert result.exit_code == 0, result.output
+    assert output.read_bytes()[:8] == PNG_MAGIC and 10_000 < output.stat().st_size < 1_000_000
+
+
+def test_lambda_map_png_and_its_numbers(tmp_path):
+    output, numbers = tmp_path / "lambda.png", tmp_path / "lambda.json"
+    result = _run("plot", "lambda", REFERENCE, "--mu", 0.3, "--kmesh", 16, "-o", output, "--json", numbers)
+    assert result.exit_code == 0, result.output
+    assert output.read_bytes()[:8] == PNG_MAGIC and output.stat().st_size > 10_000
+    values = np.array(json.loads(numbers.read_text())["lambda_e_per_hbar_angstrom3"])
+    assert values.shape == (16, 16, 2) and np.isfinite(values).all() and np.abs(values).max() > 0
+
+
+def test_bad_inputs_give_one_error_line(results, tmp_path):
+    not_results = tmp_path / "other.json"
+    not_results.write_text(json.dumps({"something": 1}))
+    for args in (("chi", not_results), ("chi", results, "-T", 77), ("alpha-t", results, "--mu", 5.0)):
+        result = _run("plot", *args, "-o", tmp_path / "x.png")
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith("Error: ") and len(result.output.strip().splitlines()) == 1
