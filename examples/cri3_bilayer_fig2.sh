@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Fig. 2 of Xiao et al., PRB 103, 045401 (2021) from the committed bilayer-CrI3 Wannier model, with the package's CLI.
+#
+#   bash examples/cri3_bilayer_fig2.sh [KMESH] [PROCESSES]
+#
+# Reads examples/data/cri3_bilayer/ (aiida_tb.dat.gz, aiida_wsvec.dat.gz, model.json with the Fermi energy and the
+# doped point) and writes the JSON of the numbers and the PNGs under examples/results/cri3_bilayer/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+KMESH=${1:-240}
+PROCESSES=${2:-2}
+DATA=examples/data/cri3_bilayer
+OUT=examples/results/cri3_bilayer
+mkdir -p "$OUT"
+read -r FERMI DOPED < <(python3 -c "import json; d = json.load(open('$DATA/model.json')); print(d['fermi_energy_eV'], d['doped_mu_minus_fermi_eV'])")
+MODEL="$DATA/aiida_tb.dat.gz"
+SYMMETRY="$DATA/symmetry_operations.json"
+
+# (a, b) chi(mu) and alpha(mu) at 10 K (and T = 0 for the Mott check), mu - E_F from -1 to 1.5 eV
+aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" --mu-range -1.0 1.5 501 \
+    --temperature 0 --temperature 10 --kmesh "$KMESH" "$KMESH" --kmesh-error --symmetry "$SYMMETRY" \
+    --processes "$PROCESSES" --no-progress --json "$OUT/chi_alpha_10K.json" > "$OUT/chi_alpha_10K.txt"
+aiida-orbmag plot chi "$OUT/chi_alpha_10K.json" -T 10 -o "$OUT/fig2a_chi.png"
+aiida-orbmag plot alpha "$OUT/chi_alpha_10K.json" -o "$OUT/fig2b_alpha.png"
+
+# (b, inset) alpha(T) at the doped point, on a fine mu grid around it for the Sommerfeld slope
+TEMPERATURES=$(for t in 0 2 5 10 15 20 30 40 50; do printf -- "--temperature %s " "$t"; done)
+# shellcheck disable=SC2086
+aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" \
+    --mu-range "$(python3 -c "print($DOPED - 0.2)")" "$(python3 -c "print($DOPED + 0.2)")" 401 \
+    $TEMPERATURES --kmesh "$KMESH" "$KMESH" --kmesh-error --processes "$PROCESSES" --no-progress \
+    --json "$OUT/alpha_T.json" > "$OUT/alpha_T.txt"
+aiida-orbmag plot alpha-t "$OUT/alpha_T.json" --mu "$DOPED" -o "$OUT/fig2b_alpha_T.png"
+
+# (c, d) Lambda_x(k), Lambda_y(k) at the doped point, T = 0
+aiida-orbmag plot lambda "$MODEL" --fermi-energy "$FERMI" --mu "$DOPED" --kmesh 120 \
+    -o "$OUT/fig2cd_lambda.png" --json "$OUT/lambda_map.json"
