@@ -9,12 +9,12 @@ from aiida.engine.utils import instantiate_process
 from aiida.manage import get_manager
 from aiida_pseudo.data.pseudo.upf import UpfData
 
+from aiida_orbmag.calcfunctions.structures import chromium_trihalide
 from aiida_orbmag.workflows.magnetic_configuration import (
     MagneticConfigurationWorkChain,
     magnetic_energy_table,
     select_ground_state,
 )
-from aiida_orbmag.workflows.structures import chromium_trihalide
 
 PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
 EXIT_CODES = MagneticConfigurationWorkChain.exit_codes

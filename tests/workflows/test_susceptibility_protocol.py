@@ -2,8 +2,8 @@
 
 import pytest
 
+from aiida_orbmag.demo import nickel_bilayer
 from aiida_orbmag.physics.magnetic_orders import moment_vector
-from aiida_orbmag.workflows.demo import nickel_bilayer
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain, spin_orientation
 
 

@@ -4,9 +4,8 @@ import pytest
 from aiida.engine.utils import instantiate_process
 from aiida.manage import get_manager
 
-from aiida_orbmag.workflows.demo import PSEUDO_DIR, demo_inputs
+from aiida_orbmag.demo import PSEUDO_DIR, demo_inputs
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
-from tests.workflows.test_wannierization_steps import _child
 
 EXIT_CODES = SusceptibilityWorkChain.exit_codes
 
@@ -29,12 +28,12 @@ def process(fake_codes):
         ("inspect_wannierization", "workchain_wannierization", "ERROR_SUB_PROCESS_FAILED_WANNIERIZATION"),
     ],
 )
-def test_failed_child_maps_to_its_exit_code(process, step, key, exit_code):
-    process.ctx[key] = _child(exit_status=401)
+def test_failed_child_maps_to_its_exit_code(process, step, key, exit_code, planted_child):
+    process.ctx[key] = planted_child(exit_status=401)
     assert getattr(process, step)() == getattr(EXIT_CODES, exit_code)
 
 
-def test_finished_children_pass(process):
-    process.ctx.workchain_magnetic = _child()
-    process.ctx.workchain_wannierization = _child()
+def test_finished_children_pass(process, planted_child):
+    process.ctx.workchain_magnetic = planted_child()
+    process.ctx.workchain_wannierization = planted_child()
     assert process.inspect_magnetic() is None and process.inspect_wannierization() is None

@@ -4,7 +4,6 @@ import pytest
 
 from aiida_orbmag.workflows.protocol_inputs import moment_vectors
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
-from tests.workflows.test_wannierization import nickel_monolayer
 
 FAMILY = "test/Ni/FR"
 
@@ -24,7 +23,7 @@ def family(ni_families):
     ("protocol", "mesh", "margin"),
     [("fast", 6, 1.0), ("balanced", 10, 1.0), ("stringent", 15, 2.0)],
 )
-def test_protocol_snapshot(codes, family, protocol, mesh, margin):
+def test_protocol_snapshot(codes, family, protocol, mesh, margin, nickel_monolayer):
     builder = WannierizationWorkChain.get_builder_from_protocol(
         codes, nickel_monolayer(), {"Ni": 1.0}, protocol=protocol, pseudo_family=FAMILY
     )
@@ -45,7 +44,7 @@ def test_protocol_snapshot(codes, family, protocol, mesh, margin):
     assert builder.wannier90.wannier90.code.uuid == codes["wannier90"].uuid
 
 
-def test_overrides_and_projection_orbitals(codes, family):
+def test_overrides_and_projection_orbitals(codes, family, nickel_monolayer):
     builder = WannierizationWorkChain.get_builder_from_protocol(
         codes,
         nickel_monolayer(),
@@ -62,7 +61,7 @@ def test_overrides_and_projection_orbitals(codes, family):
     assert builder.magnetic_moments["Ni"] == pytest.approx([2.0, 0.0, 0.0], abs=1e-12)
 
 
-def test_missing_code_and_bad_moment_are_refused(codes, family):
+def test_missing_code_and_bad_moment_are_refused(codes, family, nickel_monolayer):
     with pytest.raises(ValueError, match="codes lacks"):
         WannierizationWorkChain.get_builder_from_protocol({"pw": codes["pw"]}, nickel_monolayer(), {"Ni": 1.0})
     with pytest.raises(ValueError, match="not a valid protocol"):
