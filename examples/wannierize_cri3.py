@@ -21,7 +21,7 @@ from aiida_quantumespresso.calculations.functions.create_magnetic_configuration 
 from aiida_orbmag.calcfunctions.structures import chromium_trihalide
 from aiida_orbmag.codes import setup_localhost_codes
 from aiida_orbmag.workflows.common import run_or_submit
-from aiida_orbmag.workflows.protocol_inputs import DEFAULT_PSEUDO_FAMILY
+from aiida_orbmag.workflows.protocols.utils import DEFAULT_PSEUDO_FAMILY
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -123,7 +123,7 @@ def test_all_failed_and_bad_candidates_give_exit_codes(process_factory):
     process.setup()
     for name in process.ctx.candidates:
         process.ctx[f"scf_{name}"] = _planted(exit_status=300)
-    assert process.inspect_candidates() == EXIT_CODES.ERROR_ALL_CANDIDATES_FAILED
+    assert process.inspect_candidates() == EXIT_CODES.ERROR_SUB_PROCESS_FAILED_CANDIDATES
     wrong = process_factory(candidates=orm.Dict({"fm": [3.0, 3.0]}))
     exit_code = wrong.setup()
     assert exit_code.status == EXIT_CODES.ERROR_CANDIDATES.status and "one per site" in exit_code.message

@@ -18,7 +18,7 @@ from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
 
-from aiida_orbmag.calculations.wannier90 import uniform_kpoint_list
+from aiida_orbmag.calculations.wannier90_inputs import uniform_kpoint_list
 from aiida_orbmag.demo import FAMILIES, demo_inputs
 from aiida_orbmag.io.wannier90 import read_tb_dat
 from aiida_orbmag.physics.model_symmetry import band_symmetry_deviation

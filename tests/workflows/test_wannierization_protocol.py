@@ -2,7 +2,7 @@
 
 import pytest
 
-from aiida_orbmag.workflows.protocol_inputs import moment_vectors
+from aiida_orbmag.workflows.protocols.utils import moment_vectors
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 
 FAMILY = "test/Ni/FR"
@@ -29,7 +29,12 @@ def test_protocol_snapshot(codes, family, protocol, mesh, margin, nickel_monolay
     )
     assert builder.kpoints.get_kpoints_mesh()[0] == [mesh, mesh, 1]
     assert builder.frozen_margin.value == margin and builder.check_interpolation.value is True
-    assert builder.wannier90_parameters.get_dict() == {"num_iter": 400, "dis_num_iter": 1000, "dis_conv_tol": 1e-8}
+    assert builder.wannier90_parameters.get_dict() == {
+        "num_iter": 400,
+        "dis_num_iter": 1000,
+        "dis_conv_tol": 1e-8,
+        "ws_distance_tol": 5e-2,
+    }
     for namespace in (builder.scf, builder.nscf):
         system = namespace.pw.parameters["SYSTEM"]
         assert system["noncolin"] and system["lspinorb"] and system["assume_isolated"] == "2D"
