@@ -79,3 +79,11 @@ def test_missing_code_and_bad_moment_are_refused(codes, family, nickel_monolayer
 def test_default_protocol_is_balanced():
     assert WannierizationWorkChain.get_default_protocol() == "balanced"
     assert set(WannierizationWorkChain.get_available_protocols()) == {"fast", "balanced", "stringent"}
+
+
+def test_port_defaults_are_those_of_the_protocol_file():
+    """One home per default: the ports read protocols/wannierization.yaml."""
+    ports = WannierizationWorkChain.spec().inputs
+    defaults = WannierizationWorkChain.get_protocol_inputs()
+    for name in ("frozen_margin", "check_interpolation", "clean_workdir"):
+        assert ports[name].default().value == defaults[name]

@@ -115,3 +115,15 @@ def test_nscf_bands_set_the_wannier90_parameters(inputs, planted_child):
     assert parameters["dis_froz_max"] == pytest.approx(0.0)  # E_F + 1 eV fits below the 13th band (at 2 eV)
     assert parameters["spinors"] is True and parameters["fermi_energy"] == -1.0
     assert parameters["dis_conv_tol"] == 1e-8  # the work chain's default, wannier90's 1e-10 stalls on slabs
+
+
+def test_projections_that_cannot_be_chosen_are_an_input_error(inputs):
+    process = instantiate_process(
+        get_manager().get_runner(), WannierizationWorkChain, **{**inputs, "projections": orm.List(["Fe:d"])}
+    )
+    exit_code = process.setup()
+    assert exit_code.status == EXIT_CODES.ERROR_INVALID_PROJECTIONS.status == 201
+    assert exit_code.message == (
+        "The projections cannot be chosen from the pseudopotentials: The projection line 'Fe:d' names Fe, which is "
+        "neither a kind nor an element here."
+    )
