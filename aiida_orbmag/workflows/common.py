@@ -1,4 +1,5 @@
-"""Steps the work chains share: inspecting a finished child, cleaning remote folders (``clean_workdir``)."""
+"""Steps the work chains share: inspecting a finished child, cleaning remote folders (``clean_workdir``); and
+``run_or_submit`` for scripts, which returns what happened and prints nothing."""
 
 from __future__ import annotations
 

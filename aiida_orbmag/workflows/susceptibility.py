@@ -16,7 +16,6 @@ import numpy as np
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, if_
-from aiida_quantumespresso.common.types import SpinType
 from aiida_quantumespresso.utils.mapping import prepare_process_inputs
 from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
 from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
@@ -25,7 +24,7 @@ from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
 from aiida_orbmag.calcfunctions.parameters import parse_parameters
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.data import TightBindingData
-from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS, moment_vector
+from aiida_orbmag.physics.magnetic_orders import moment_vector
 from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain, pseudos_for_kinds
 from aiida_orbmag.workflows.protocols.utils import (
@@ -33,13 +32,11 @@ from aiida_orbmag.workflows.protocols.utils import (
     DEFAULT_PSEUDO_FAMILY,
     check_codes,
     default_input,
+    placeholder_moments,
     protocol_filepath,
+    pw_relax_builder,
 )
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
-
-#: Starting moment (mu_B) of magnetic elements in the Wannierisation builder: the ground state is not known when the
-#: builder is made, and the work chain sets the moments of the ground state it finds.
-PLACEHOLDER_MOMENT = 3.0
 
 
 def spin_orientation(moment: float, spin_axis) -> tuple[float, float, float]:
@@ -184,11 +181,11 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         magnetic.pop("structure", None)
         builder.magnetic._update(magnetic._inputs(prune=True))
 
-        placeholder = {k.name: PLACEHOLDER_MOMENT if k.symbol in MAGNETIC_ELEMENTS else 0.0 for k in structure.kinds}
+        # the ground state is not known yet: these moments only fill the builder; the work chain sets the real ones
         wannierization = WannierizationWorkChain.get_builder_from_protocol(
             codes,
             structure,
-            placeholder,
+            placeholder_moments(structure),
             protocol,
             children["wannierization"],
             pseudo_family,
@@ -200,17 +197,9 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         builder.wannierization._update(wannierization._inputs(prune=True))
 
         if run_relax:
-            collinear = {"pseudo_family": collinear_pseudo_family}
-            relax = PwRelaxWorkChain.get_builder_from_protocol(
-                codes["pw"],
-                structure,
-                protocol=protocol,
-                overrides={"base_relax": collinear, "base_init_relax": collinear, **children["relax"]},
-                spin_type=SpinType.COLLINEAR,
-                options=options,
+            relax = pw_relax_builder(
+                codes["pw"], structure, protocol, children["relax"], collinear_pseudo_family, options
             )
-            for key in ("structure", "clean_workdir"):
-                relax.pop(key, None)
             builder.relax._update(relax._inputs(prune=True))
         builder.spin_axis = orm.List(inputs["spin_axis"])
         builder.susceptibility_parameters = orm.Dict(inputs["susceptibility_parameters"])

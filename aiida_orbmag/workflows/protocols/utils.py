@@ -17,13 +17,16 @@ from aiida import orm
 from aiida_quantumespresso.common.types import SpinType
 from aiida_quantumespresso.workflows.protocols.utils import recursive_merge
 from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
+from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
 
-from aiida_orbmag.physics.magnetic_orders import moment_vector
+from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS, moment_vector
 
 #: The fully relativistic family that ``aiida-orbmag pseudos install`` makes (SSSP has no spin-orbit files).
 DEFAULT_PSEUDO_FAMILY = "orbmag/pslibrary-1.0.0/PBE/FR"
 #: Its scalar-relativistic twin, for the collinear steps (relaxation, magnetic candidates).
 DEFAULT_COLLINEAR_PSEUDO_FAMILY = "orbmag/pslibrary-1.0.0/PBE/SR"
+#: Starting moment (mu_B) of magnetic elements where the ground state is not known yet (:func:`placeholder_moments`).
+PLACEHOLDER_MOMENT = 3.0
 #: The codes a Wannierisation runs.
 WANNIER_CODES = ("pw", "pw2wannier90", "wannier90")
 #: One process without MPI: pw2wannier90.x has no k-point parallelism worth the ranks on small systems.
@@ -71,6 +74,12 @@ def moment_vectors(moments: dict) -> dict:
     return vectors
 
 
+def placeholder_moments(structure: orm.StructureData) -> dict:
+    """Kind -> starting moment (mu_B) for a builder made before the magnetic ground state is known: magnetic
+    elements get :data:`PLACEHOLDER_MOMENT`, the rest none; the work chain replaces them with the ground state's."""
+    return {kind.name: PLACEHOLDER_MOMENT if kind.symbol in MAGNETIC_ELEMENTS else 0.0 for kind in structure.kinds}
+
+
 def pw_base_builder(
     code,
     structure: orm.StructureData,
@@ -97,6 +106,24 @@ def pw_base_builder(
     for key in ("clean_workdir", *exclude):
         namespace, _, name = key.rpartition(".")
         (builder[namespace] if namespace else builder).pop(name, None)
+    return builder
+
+
+def pw_relax_builder(code, structure, protocol, overrides, pseudo_family: str, options: dict | None = None):
+    """aiida-quantumespresso's collinear ``PwRelaxWorkChain`` builder (2D: in-plane cell only) for ``structure``
+    with ``pseudo_family`` in both of its PwBaseWorkChain steps, without ``structure`` and ``clean_workdir``.
+    ``overrides`` replace whole namespaces (``base_relax``, ``base_init_relax``) as they are given."""
+    family = {"pseudo_family": pseudo_family}
+    builder = PwRelaxWorkChain.get_builder_from_protocol(
+        code,
+        structure,
+        protocol=protocol,
+        overrides={"base_relax": family, "base_init_relax": family, **(overrides or {})},
+        spin_type=SpinType.COLLINEAR,
+        options=options,
+    )
+    for key in ("structure", "clean_workdir"):
+        builder.pop(key, None)
     return builder
 
 
