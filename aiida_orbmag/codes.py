@@ -12,6 +12,7 @@ import shutil
 
 from aiida import orm
 from aiida.common.exceptions import MultipleObjectsError, NotExistent
+from aiida.manage import get_config, get_manager
 
 #: label -> (executable, default CalcJob plugin)
 LOCALHOST_CODES = {
@@ -26,8 +27,6 @@ PREPEND_TEXT = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 def localhost() -> orm.Computer:
     """The ``localhost`` computer (core.local / core.direct), created and configured as ``verdi presto`` does."""
-    from aiida.manage import get_config, get_manager
-
     try:
         computer = orm.load_computer("localhost")
     except NotExistent:

@@ -35,9 +35,9 @@ import argparse
 
 from aiida import orm
 
+from aiida_orbmag.calcfunctions.structures import chromium_trihalide
 from aiida_orbmag.codes import setup_localhost_codes
 from aiida_orbmag.workflows.common import run_or_submit
-from aiida_orbmag.workflows.structures import chromium_trihalide
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -102,6 +102,10 @@ if args.dry_run:
     print(builder)
     raise SystemExit(0)
 results, node = run_or_submit(builder, args.submit)
+if results is None:
+    print(f"submitted {node.process_label}<{node.pk}>; follow it with `verdi process report {node.pk}`")
+else:
+    print(f"{node.process_label}<{node.pk}> finished with exit status {node.exit_status}: {node.exit_message or 'ok'}")
 if results is not None and node.is_finished_ok:
     energies = results["magnetic_energies"].get_dict()
     print(f"magnetic order: {energies['ground_state']} ({energies['selection']})")

@@ -5,7 +5,7 @@
 The interlayer antiferromagnet, fixed (not ranked), with the moments in the plane along y: P and T broken, PT and the
 two-fold axis x kept, so chi_y is allowed and chi_x forbidden (the paper's symmetry class). Steps: the collinear SCF
 of that order, the spin-orbit Wannier model (8x8 grid, MDRS interpolation), its magnetic point group and symmetry
-report, then chi(mu) and alpha(mu, T) with the k-mesh error and the Mott check. See ``aiida_orbmag.workflows.demo``
+report, then chi(mu) and alpha(mu, T) with the k-mesh error and the Mott check. See ``aiida_orbmag.demo``
 for the system and why each setting keeps the model symmetric (Debian's Ni pseudopotentials; nothing to download).
 About 4 to 5 minutes on 2 cores.
 """
@@ -14,7 +14,7 @@ import numpy as np
 from aiida.engine import run_get_node
 
 from aiida_orbmag.codes import setup_localhost_codes
-from aiida_orbmag.workflows.demo import demo_inputs
+from aiida_orbmag.demo import demo_inputs
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 
 codes = setup_localhost_codes(("pw", "pw2wannier90", "wannier90"))

@@ -18,10 +18,10 @@ from aiida_quantumespresso.calculations.functions.create_magnetic_configuration 
     create_magnetic_configuration,
 )
 
+from aiida_orbmag.calcfunctions.structures import chromium_trihalide
 from aiida_orbmag.codes import setup_localhost_codes
 from aiida_orbmag.workflows.common import run_or_submit
-from aiida_orbmag.workflows.protocol_inputs import DEFAULT_PSEUDO_FAMILY
-from aiida_orbmag.workflows.structures import chromium_trihalide
+from aiida_orbmag.workflows.protocols.utils import DEFAULT_PSEUDO_FAMILY
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -60,5 +60,9 @@ builder = WannierizationWorkChain.get_builder_from_protocol(
     options=options,
 )
 results, node = run_or_submit(builder, args.submit)
+if results is None:
+    print(f"submitted {node.process_label}<{node.pk}>; follow it with `verdi process report {node.pk}`")
+else:
+    print(f"{node.process_label}<{node.pk}> finished with exit status {node.exit_status}: {node.exit_message or 'ok'}")
 if results is not None and "quality_report" in results:
     print(results["quality_report"].get_dict())

@@ -5,10 +5,12 @@ import shutil
 
 import pytest
 
+from aiida_orbmag.codes import PREPEND_TEXT
+
 pytest_plugins = ["aiida.tools.pytest_fixtures"]
 
 
-def executable(name: str) -> str:
+def find_executable(name: str) -> str:
     """Absolute path of ``name``; a missing executable fails the test (CI installs them) unless
     ``ORBMAG_SKIP_MISSING_EXECUTABLES=1`` asks to skip instead, for machines without Quantum ESPRESSO / Wannier90."""
     path = shutil.which(name)
@@ -20,14 +22,36 @@ def executable(name: str) -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def executable():
+    """:func:`find_executable`: the path of a Debian executable, or a failed (skipped) test without it."""
+    return find_executable
+
+
 @pytest.fixture
-def wannier90_code(aiida_code_installed):
+def wannier90_code(aiida_code_installed, executable):
     """``wannier90.x`` on the test profile's localhost computer, serial (the tests use tiny systems)."""
     return aiida_code_installed(
         label="wannier90",
         filepath_executable=executable("wannier90.x"),
         default_calc_job_plugin="orbmag.wannier90",
     )
+
+
+@pytest.fixture
+def qe_codes(aiida_code_installed, wannier90_code, executable):
+    """pw, pw2wannier90 (with the prepend text they need under OpenMPI) and wannier90 on the test profile."""
+
+    def code(label, name, plugin):
+        return aiida_code_installed(
+            label=label, filepath_executable=executable(name), default_calc_job_plugin=plugin, prepend_text=PREPEND_TEXT
+        )
+
+    return {
+        "pw": code("pw", "pw.x", "quantumespresso.pw"),
+        "pw2wannier90": code("pw2wannier90", "pw2wannier90.x", "quantumespresso.pw2wannier90"),
+        "wannier90": wannier90_code,
+    }
 
 
 @pytest.fixture(scope="session")

@@ -124,22 +124,22 @@ class Ld1Calculation(CalcJob):
         spec.default_output_node = "output_parameters"
 
         spec.exit_code(301, "ERROR_OUTPUT_STDOUT_MISSING", message="The ld1.x output file aiida.out was not retrieved.")
-        spec.exit_code(302, "ERROR_LD1_ERROR", message="ld1.x stopped with an error: {error}")
+        spec.exit_code(302, "ERROR_LD1_ERROR", message="The ld1.x run stopped with an error: {error}.")
         spec.exit_code(
             303,
             "ERROR_OUTPUT_STDOUT_INCOMPLETE",
-            message="aiida.out ends before ld1.x's test of the pseudopotential: ld1.x was interrupted.",
+            message="The output file aiida.out ends before ld1.x's test of the pseudopotential: ld1.x was interrupted.",
         )
         spec.exit_code(
             304,
             "ERROR_PSEUDO_FILE_MISSING",
-            message="ld1.x finished but the pseudopotential file {filename} was not retrieved.",
+            message="The ld1.x run finished but the pseudopotential file {filename} was not retrieved.",
         )
-        spec.exit_code(305, "ERROR_PSEUDO_FILE_INVALID", message="The regenerated pseudopotential is invalid: {error}")
+        spec.exit_code(305, "ERROR_PSEUDO_FILE_INVALID", message="The regenerated pseudopotential is invalid: {error}.")
         spec.exit_code(
             306,
             "ERROR_TEST_RUN_FAILED",
-            message="The ld1.x run testing configuration '{configuration}' failed: {error}",
+            message="The ld1.x run testing configuration '{configuration}' failed: {error}.",
         )
         spec.exit_code(
             400,

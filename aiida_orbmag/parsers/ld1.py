@@ -38,10 +38,10 @@ class Ld1Parser(Parser):
         crash = self._text("CRASH") if "CRASH" in names else ""
         reference = _parse(self._text(OUTPUT_FILE))
         if reference["error"]:
-            return self.exit_codes.ERROR_LD1_ERROR.format(error=reference["error"])
+            return self.exit_codes.ERROR_LD1_ERROR.format(error=reference["error"].rstrip("."))
         if not reference["completed"]:
             if crash.strip():
-                return self.exit_codes.ERROR_LD1_ERROR.format(error=" ".join(crash.split())[:300])
+                return self.exit_codes.ERROR_LD1_ERROR.format(error=" ".join(crash.split())[:300].rstrip("."))
             return self.exit_codes.ERROR_OUTPUT_STDOUT_INCOMPLETE
         upf_name = output_filename(self.node.inputs)
         if upf_name not in names:
@@ -53,7 +53,9 @@ class Ld1Parser(Parser):
             output = _parse(self._text(name)) if name in names else {"error": f"{name} missing"}
             if output.get("error") or not output.get("completed"):
                 error = output.get("error") or f"{name} ends before the test"
-                return self.exit_codes.ERROR_TEST_RUN_FAILED.format(configuration=configuration, error=error)
+                return self.exit_codes.ERROR_TEST_RUN_FAILED.format(
+                    configuration=configuration, error=error.rstrip(".")
+                )
             tests[configuration] = output
 
         text = ld1.rewrap_upf(self._text(upf_name))
@@ -61,7 +63,9 @@ class Ld1Parser(Parser):
             ld1.check_upf_complete(text)
             pseudo, header, cutoffs = self._pseudo(text, upf_name)
         except ValueError as error:
-            return self.exit_codes.ERROR_PSEUDO_FILE_INVALID.format(error=" ".join(str(error).split())[:300])
+            return self.exit_codes.ERROR_PSEUDO_FILE_INVALID.format(
+                error=" ".join(str(error).split())[:300].rstrip(".")
+            )
 
         rows = ld1.energy_differences(reference, tests)
         tolerance = self.node.inputs.test_tolerance.value if "test_tolerance" in self.node.inputs else None

@@ -20,7 +20,7 @@ import numpy as np
 from aiida import orm
 from aiida.parsers import Parser
 
-from aiida_orbmag.calculations.wannier90 import OUTPUT_FILE, SEEDNAME
+from aiida_orbmag.calculations.wannier90_inputs import OUTPUT_FILE, SEEDNAME
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.io import wannier90
 from aiida_orbmag.parsers.text import retrieved_text
@@ -43,7 +43,9 @@ class Wannier90Parser(Parser):
         try:
             return self._parse()
         except (ValueError, KeyError, IndexError, OSError) as error:  # a file the cases below did not foresee
-            return self.exit_codes.ERROR_OUTPUT_FILES_INVALID.format(error=" ".join(str(error).split())[:500])
+            return self.exit_codes.ERROR_OUTPUT_FILES_INVALID.format(
+                error=" ".join(str(error).split())[:500].rstrip(".")
+            )
 
     def _text(self, name: str) -> str:
         return retrieved_text(self.retrieved, name)
@@ -80,7 +82,9 @@ class Wannier90Parser(Parser):
             try:
                 bands = self._bands()
             except ValueError as error:
-                return self.exit_codes.ERROR_BAND_FILES_INVALID.format(error=" ".join(str(error).split())[:500])
+                return self.exit_codes.ERROR_BAND_FILES_INVALID.format(
+                    error=" ".join(str(error).split())[:500].rstrip(".")
+                )
             self.out("interpolated_bands", bands)
         if parameters["disentanglement_converged"] is False:
             return self.exit_codes.ERROR_DISENTANGLEMENT_NOT_CONVERGED
@@ -95,10 +99,10 @@ class Wannier90Parser(Parser):
         if any(message in text for message in WINDOW_MESSAGES):
             return self.exit_codes.ERROR_DISENTANGLEMENT_NOT_ENOUGH_STATES
         if werr.strip():
-            return self.exit_codes.ERROR_WERR_FILE_PRESENT.format(error=_error_lines(werr))
+            return self.exit_codes.ERROR_WERR_FILE_PRESENT.format(error=_error_lines(werr).rstrip("."))
         if re.search(r"^\s*Exiting\.{3,}\s*$", stdout, flags=re.MULTILINE):
             error = _error_lines(stdout.split("Exiting")[-1])
-            return self.exit_codes.ERROR_EXITING_MESSAGE_IN_STDOUT.format(error=error)
+            return self.exit_codes.ERROR_EXITING_MESSAGE_IN_STDOUT.format(error=error.rstrip("."))
         if DONE_FULL not in stdout and DONE_POSTPROC not in stdout:
             return self.exit_codes.ERROR_OUTPUT_STDOUT_INCOMPLETE
         return None
@@ -118,11 +122,13 @@ class Wannier90Parser(Parser):
             try:
                 model = wannier90.read_tb_dat(path, wsvec=None)
             except ValueError as error:
-                return self.exit_codes.ERROR_TIGHT_BINDING_FILE_INVALID.format(error=" ".join(str(error).split()))
+                return self.exit_codes.ERROR_TIGHT_BINDING_FILE_INVALID.format(
+                    error=" ".join(str(error).split()).rstrip(".")
+                )
             try:
                 model = apply_mdrs(model, wannier90.read_wsvec_dat(wsvec))
             except ValueError as error:
-                return self.exit_codes.ERROR_WSVEC_FILE_INVALID.format(error=" ".join(str(error).split()))
+                return self.exit_codes.ERROR_WSVEC_FILE_INVALID.format(error=" ".join(str(error).split()).rstrip("."))
         fermi_energy = parameters.get("fermi_energy")
         model = model.replace(
             fermi_energy=None if fermi_energy is None else float(fermi_energy),

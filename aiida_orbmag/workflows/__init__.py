@@ -1,1 +1,1 @@
-"""AiiDA work chains and the calcfunctions that build their inputs."""
+"""AiiDA work chains of aiida-orbmag, their protocols (``protocols/``) and the steps they share."""

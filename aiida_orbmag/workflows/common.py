@@ -1,8 +1,11 @@
-"""Steps the work chains share: inspecting a finished child, cleaning remote folders (``clean_workdir``)."""
+"""Steps the work chains share: inspecting a finished child, cleaning remote folders (``clean_workdir``); and
+``run_or_submit`` for scripts, which returns what happened and prints nothing."""
 
 from __future__ import annotations
 
 from aiida import orm
+from aiida.engine import run_get_node
+from aiida.engine import submit as submit_to_daemon
 
 
 def failed_child(process, key: str, step: str, exit_code):
@@ -31,16 +34,9 @@ def clean_remote_folders(process) -> None:
 
 
 def run_or_submit(builder, submit: bool = False):
-    """``(results, node)`` of ``builder`` run in this interpreter, or ``(None, node)`` submitted to the daemon; for the
-    example scripts, which print what they did either way."""
-    from aiida.engine import run_get_node
-    from aiida.engine import submit as submit_to_daemon
-
-    label = builder.process_class.__name__
+    """``(results, node)`` of ``builder`` run in this interpreter, or ``(None, node)`` submitted to the daemon; the
+    caller (an example script) says what happened."""
     if submit:
-        node = submit_to_daemon(builder)
-        print(f"submitted {label}<{node.pk}>; follow it with `verdi process report {node.pk}`")
-        return None, node
+        return None, submit_to_daemon(builder)
     results, node = run_get_node(builder)
-    print(f"{label}<{node.pk}> finished with exit status {node.exit_status}: {node.exit_message or 'ok'}")
     return results, node

@@ -21,10 +21,18 @@ from aiida.engine import WorkChain, calcfunction
 from aiida_quantumespresso.calculations.functions.create_magnetic_configuration import (
     create_magnetic_configuration,
 )
+from aiida_quantumespresso.common.types import SpinType
 from aiida_quantumespresso.utils.mapping import prepare_process_inputs
+from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
 from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
 
 from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS, candidate_orders
+from aiida_orbmag.workflows.protocols.utils import (
+    DEFAULT_COLLINEAR_PSEUDO_FAMILY,
+    default_input,
+    protocol_filepath,
+    pw_base_builder,
+)
 
 #: A candidate whose net moment vanishes must end with |total| below this fraction of the absolute magnetisation (and
 #: a ferromagnet above it), or its order is reported as not kept.
@@ -110,7 +118,7 @@ def select_ground_state(energies, **candidates):
     }
 
 
-class MagneticConfigurationWorkChain(WorkChain):
+class MagneticConfigurationWorkChain(ProtocolMixin, WorkChain):
     """Collinear SCF of every candidate magnetic order; the lowest in energy is the ground state."""
 
     @classmethod
@@ -133,8 +141,9 @@ class MagneticConfigurationWorkChain(WorkChain):
         spec.input(
             "moment",
             valid_type=orm.Float,
-            default=lambda: orm.Float(3.0),
-            help="Size of the starting moment of magnetic sites in generated candidates (mu_B).",
+            default=lambda: orm.Float(default_input("magnetic_configuration", "moment")),
+            help="Size of the starting moment of magnetic sites in generated candidates (mu_B); default from "
+            "protocols/magnetic_configuration.yaml.",
         )
         spec.input(
             "magnetic_elements",
@@ -152,21 +161,50 @@ class MagneticConfigurationWorkChain(WorkChain):
         spec.input(
             "degeneracy_tolerance",
             valid_type=orm.Float,
-            default=lambda: orm.Float(1e-3),
-            help="Candidates within this energy of the ground state (eV per magnetic atom) are reported degenerate.",
+            default=lambda: orm.Float(default_input("magnetic_configuration", "degeneracy_tolerance")),
+            help="Candidates within this energy of the ground state (eV per magnetic atom) are reported degenerate; "
+            "default from protocols/magnetic_configuration.yaml.",
         )
         spec.outline(cls.setup, cls.run_candidates, cls.inspect_candidates, cls.results)
         spec.output("structure", valid_type=orm.StructureData, help="Ground state, with one kind per moment.")
         spec.output("magnetic_moments", valid_type=orm.Dict, help="Moments of its kinds (mu_B).")
         spec.output("energies", valid_type=orm.Dict, help="Energy table of every candidate (eV, meV per atom).")
-        spec.exit_code(201, "ERROR_CANDIDATES", message="The candidate orders are invalid: {error}")
+        spec.exit_code(201, "ERROR_CANDIDATES", message="The candidate orders are invalid: {error}.")
         spec.exit_code(
             202,
             "ERROR_FIXED_ORDER",
             message="The fixed order {name!r} is not among the candidates ({available}); name one of them, or give "
             "its moments per site in `candidates`.",
         )
-        spec.exit_code(410, "ERROR_ALL_CANDIDATES_FAILED", message="No candidate SCF finished successfully.")
+        spec.exit_code(410, "ERROR_SUB_PROCESS_FAILED_CANDIDATES", message="No candidate SCF finished successfully.")
+
+    @classmethod
+    def get_protocol_filepath(cls):
+        return protocol_filepath("magnetic_configuration")
+
+    @classmethod
+    def get_builder_from_protocol(
+        cls,
+        code,
+        structure: orm.StructureData,
+        protocol: str | None = None,
+        overrides: dict | None = None,
+        pseudo_family: str = DEFAULT_COLLINEAR_PSEUDO_FAMILY,
+        options: dict | None = None,
+    ):
+        """A builder for ``structure`` from the ``fast`` / ``balanced`` / ``stringent`` protocol: the collinear SCF
+        of each candidate from aiida-quantumespresso's PwBaseWorkChain protocol with ``code`` (pw.x) and
+        ``pseudo_family`` (scalar-relativistic), overridden by ``overrides["scf"]``; ``options`` of the pw.x jobs."""
+        inputs = cls.get_protocol_inputs(protocol, overrides)
+        scf = pw_base_builder(
+            code, structure, protocol, inputs.pop("scf", None), pseudo_family, SpinType.COLLINEAR, options
+        )
+        builder = cls.get_builder()
+        builder.structure = structure
+        builder.scf._update(scf._inputs(prune=True))
+        for key, value in inputs.items():
+            builder[key] = orm.to_aiida_type(value)
+        return builder
 
     def setup(self):
         structure = self.inputs.structure
@@ -185,7 +223,7 @@ class MagneticConfigurationWorkChain(WorkChain):
             if wrong or not candidates:
                 raise ValueError(f"each candidate needs {len(structure.sites)} moments, one per site; got {wrong}")
         except ValueError as error:
-            return self.exit_codes.ERROR_CANDIDATES.format(error=str(error))
+            return self.exit_codes.ERROR_CANDIDATES.format(error=str(error).rstrip("."))
         if "fixed_order" in self.inputs:
             name = self.inputs.fixed_order.value
             if name not in candidates:
@@ -236,7 +274,7 @@ class MagneticConfigurationWorkChain(WorkChain):
             magnetic = sum(1 for m in moments if abs(m) > 0)
             candidates[name] = {"moments": moments, "num_magnetic": max(magnetic, 1), "status": status}
         if not outputs:
-            return self.exit_codes.ERROR_ALL_CANDIDATES_FAILED
+            return self.exit_codes.ERROR_SUB_PROCESS_FAILED_CANDIDATES
         fixed = {"fixed_order": self.inputs.fixed_order} if "fixed_order" in self.inputs else {}
         table = magnetic_energy_table(orm.Dict(candidates), self.inputs.degeneracy_tolerance, **fixed, **outputs)
         self.ctx.table = table

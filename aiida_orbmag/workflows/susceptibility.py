@@ -10,8 +10,9 @@ a sign of a poor Wannier model or of broken PT.
 
 from __future__ import annotations
 
-import pathlib
+import copy
 
+import numpy as np
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, if_
@@ -20,11 +21,21 @@ from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
 from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
 
 from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
+from aiida_orbmag.calcfunctions.parameters import parse_parameters
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.physics.magnetic_orders import moment_vector
 from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain, pseudos_for_kinds
+from aiida_orbmag.workflows.protocols.utils import (
+    DEFAULT_COLLINEAR_PSEUDO_FAMILY,
+    DEFAULT_PSEUDO_FAMILY,
+    check_codes,
+    default_input,
+    placeholder_moments,
+    protocol_filepath,
+    pw_relax_builder,
+)
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 
 
@@ -40,8 +51,31 @@ def spin_orientation(moment: float, spin_axis) -> tuple[float, float, float]:
 def validate_spin_axis(node, _):
     axis = node.get_list()
     if len(axis) != 2 or not all(isinstance(a, int | float) for a in axis):
-        return "spin_axis must be [theta, phi] in degrees (theta from the layer normal z)."
+        return "The spin_axis must be [theta, phi] in degrees (theta from the layer normal z)."
     return None
+
+
+def validate_susceptibility_parameters(node, _):
+    """The parameters of ``orbmag.compute_susceptibility``, checked by its own parser at submission (a bad k-mesh
+    is found before hours of DFT, not after)."""
+    try:
+        parse_parameters(node.get_dict())
+    except ValueError as error:
+        return f"The susceptibility_parameters are invalid: {str(error).rstrip('.')}."
+    return None
+
+
+def operations_outside(operations: list[dict], group: list[dict], atol: float = 1e-6) -> list[dict]:
+    """The ``operations`` (``{"rotation": 2x2, "time_reversal": bool}``) that are not in ``group``."""
+
+    def found(operation):
+        return any(
+            operation.get("time_reversal", False) == other["time_reversal"]
+            and np.allclose(operation["rotation"], other["rotation"], atol=atol)
+            for other in group
+        )
+
+    return [operation for operation in operations if not found(operation)]
 
 
 class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
@@ -66,16 +100,24 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         spec.input(
             "spin_axis",
             valid_type=orm.List,
-            default=lambda: orm.List([0.0, 0.0]),
+            default=lambda: orm.List(default_input("susceptibility", "spin_axis")),
             validator=validate_spin_axis,
-            help="Direction of the moments with spin-orbit coupling: [theta, phi] in degrees (default: along z).",
+            help="Direction of the moments with spin-orbit coupling: [theta, phi] in degrees (default from "
+            "protocols/susceptibility.yaml: along z).",
         )
         spec.input(
             "susceptibility_parameters",
             valid_type=orm.Dict,
-            help="Parameters of orbmag.compute_susceptibility (mu grid, temperatures, kmesh; see its table).",
+            validator=validate_susceptibility_parameters,
+            help="Parameters of orbmag.compute_susceptibility (mu grid, temperatures, kmesh; see its table). Without "
+            "symmetry_operations the magnetic point group of the ground state is used; given ones are kept.",
         )
-        spec.input("clean_workdir", valid_type=orm.Bool, default=lambda: orm.Bool(False), help="Clean remote folders.")
+        spec.input(
+            "clean_workdir",
+            valid_type=orm.Bool,
+            default=lambda: orm.Bool(default_input("susceptibility", "clean_workdir")),
+            help="Clean the remote folders of all calculations when the work chain terminates.",
+        )
         spec.outline(
             cls.setup,
             if_(cls.should_run_relax)(cls.run_relax, cls.inspect_relax),
@@ -99,22 +141,69 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         spec.exit_code(401, "ERROR_SUB_PROCESS_FAILED_RELAX", message="The PwRelaxWorkChain failed.")
         spec.exit_code(402, "ERROR_SUB_PROCESS_FAILED_MAGNETIC", message="The magnetic configuration step failed.")
         spec.exit_code(403, "ERROR_SUB_PROCESS_FAILED_WANNIERIZATION", message="The Wannierization work chain failed.")
-        spec.exit_code(404, "ERROR_SUSCEPTIBILITY", message="compute_susceptibility failed: {message}")
+        spec.exit_code(
+            404,
+            "ERROR_SUB_PROCESS_FAILED_SUSCEPTIBILITY",
+            message="The orbmag.compute_susceptibility calculation failed with exit status {status}: {message}.",
+        )
 
     @classmethod
-    def get_protocol_filepath(cls) -> pathlib.Path:
-        return pathlib.Path(__file__).parent / "protocols" / "susceptibility.yaml"
+    def get_protocol_filepath(cls):
+        return protocol_filepath("susceptibility")
 
     @classmethod
-    def get_builder_from_protocol(cls, codes, structure, protocol=None, overrides=None, **kwargs):
+    def get_builder_from_protocol(
+        cls,
+        codes: dict,
+        structure: orm.StructureData,
+        protocol: str | None = None,
+        overrides: dict | None = None,
+        pseudo_family: str = DEFAULT_PSEUDO_FAMILY,
+        collinear_pseudo_family: str = DEFAULT_COLLINEAR_PSEUDO_FAMILY,
+        projection_orbitals: dict | None = None,
+        options: dict | None = None,
+        run_relax: bool = False,
+    ):
         """Builder from the ``fast`` / ``balanced`` / ``stringent`` protocol; ``codes`` maps pw, pw2wannier90 and
-        wannier90 to codes. Keywords: ``pseudo_family`` (fully relativistic, for the spin-orbit steps),
-        ``collinear_pseudo_family`` (for relaxation and magnetic candidates), ``projection_orbitals``, ``options``,
-        ``run_relax`` (default False)."""
-        from aiida_orbmag.workflows.protocol_inputs import susceptibility_inputs
-
+        wannier90 to codes. ``pseudo_family``: fully relativistic, for the spin-orbit steps;
+        ``collinear_pseudo_family``: for the relaxation and the magnetic candidates. ``overrides`` of the children go
+        under ``relax``, ``magnetic`` and ``wannierization``."""
+        check_codes(codes)
+        overrides = copy.deepcopy(overrides or {})
+        children = {name: overrides.pop(name, None) or {} for name in ("relax", "magnetic", "wannierization")}
+        inputs = cls.get_protocol_inputs(protocol, overrides)
         builder = cls.get_builder()
-        builder._update(susceptibility_inputs(cls, codes, structure, protocol, overrides, **kwargs))
+        builder.structure = structure
+
+        magnetic = MagneticConfigurationWorkChain.get_builder_from_protocol(
+            codes["pw"], structure, protocol, children["magnetic"], collinear_pseudo_family, options
+        )
+        magnetic.pop("structure", None)
+        builder.magnetic._update(magnetic._inputs(prune=True))
+
+        # the ground state is not known yet: these moments only fill the builder; the work chain sets the real ones
+        wannierization = WannierizationWorkChain.get_builder_from_protocol(
+            codes,
+            structure,
+            placeholder_moments(structure),
+            protocol,
+            children["wannierization"],
+            pseudo_family,
+            projection_orbitals,
+            options,
+        )
+        for key in ("structure", "magnetic_moments", "clean_workdir"):
+            wannierization.pop(key, None)
+        builder.wannierization._update(wannierization._inputs(prune=True))
+
+        if run_relax:
+            relax = pw_relax_builder(
+                codes["pw"], structure, protocol, children["relax"], collinear_pseudo_family, options
+            )
+            builder.relax._update(relax._inputs(prune=True))
+        builder.spin_axis = orm.List(inputs["spin_axis"])
+        builder.susceptibility_parameters = orm.Dict(inputs["susceptibility_parameters"])
+        builder.clean_workdir = orm.Bool(inputs["clean_workdir"])
         return builder
 
     def setup(self):
@@ -191,12 +280,23 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         wannierization = self.ctx.workchain_wannierization
         group = magnetic_point_group(wannierization.inputs.structure, wannierization.inputs.magnetic_moments)
         self.ctx.symmetry = group
-        parameters = {**self.inputs.susceptibility_parameters.get_dict(), "symmetry_operations": group["operations"]}
+        parameters = self.inputs.susceptibility_parameters.get_dict()
+        if parameters.get("symmetry_operations") is None:
+            parameters["symmetry_operations"] = group["operations"]
+        else:
+            foreign = operations_outside(parameters["symmetry_operations"], group["operations"])
+            self.report(
+                f"using the {len(parameters['symmetry_operations'])} symmetry_operations given, not the "
+                f"{group['num_operations']} of the ground state's magnetic point group"
+                + (f"; warning: {len(foreign)} of them are not in that group: {foreign}" if foreign else "")
+            )
         results, node = compute_susceptibility.run_get_node(
             wannierization.outputs.tight_binding, orm.Dict(parameters), metadata={"call_link_label": "susceptibility"}
         )
         if not node.is_finished_ok:
-            return self.exit_codes.ERROR_SUSCEPTIBILITY.format(message=node.exit_message or str(node.exit_status))
+            message = (node.exit_message or "no message").rstrip(".")
+            exit_code = self.exit_codes.ERROR_SUB_PROCESS_FAILED_SUSCEPTIBILITY
+            return exit_code.format(status=node.exit_status, message=message)
         self.ctx.susceptibility = results
         report = results["summary"]["symmetry"]
         allowed = report["intrinsic_allowed"]

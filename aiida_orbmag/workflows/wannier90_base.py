@@ -63,8 +63,8 @@ class Wannier90BaseWorkChain(BaseRestartWorkChain):
         spec.exit_code(
             312,
             "ERROR_ITERATIONS_EXHAUSTED",
-            message="{key} reached {value} and the minimisation still did not converge; check the projections and "
-            "windows.",
+            message="The keyword {key} reached {value} and the minimisation still did not converge; check the "
+            "projections and windows.",
         )
 
     def setup(self):

@@ -5,72 +5,52 @@ uniform k-grid without symmetry, ``wannier90.x -pp``, ``pw2wannier90.x`` (aiida-
 ``write_tb`` (``orbmag.wannier90.base``), a pw.x ``bands`` run on the grid shifted by half a step (k-points the
 model never saw), then a quality report of the model against both sets of DFT bands.
 
-Projections are analytic (QE 6.7's pw2wannier90 has no SCDM for PAW and no ``atom_proj``): per kind, the valence
-orbitals of its pseudopotential, or the letters given in ``projection_orbitals`` per element (CrI3: Cr d, I p).
-Semicore bands, and valence bands below the manifold that are not projected (I 5s), are excluded; the band count and
-frozen window follow from the Fermi level and the NSCF energies (:mod:`aiida_orbmag.physics.disentanglement`).
+Projections are analytic (QE 6.7's pw2wannier90 has no SCDM for PAW and no ``atom_proj``; see
+:mod:`aiida_orbmag.workflows.projections`); the band count and frozen window follow from the Fermi level and the NSCF
+energies (:mod:`aiida_orbmag.physics.disentanglement`).
 """
 
 from __future__ import annotations
 
-import pathlib
-
-import numpy as np
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, if_
 from aiida_quantumespresso.calculations.pw2wannier90 import Pw2wannier90Calculation
+from aiida_quantumespresso.common.types import SpinType
 from aiida_quantumespresso.utils.mapping import prepare_process_inputs
 from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
 from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
 
 from aiida_orbmag.calcfunctions.wannier_quality import wannier_quality_report
-from aiida_orbmag.calculations.wannier90 import Wannier90Calculation, mp_grid_of, uniform_kpoint_list
+from aiida_orbmag.calculations.wannier90 import Wannier90Calculation
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.physics.disentanglement import choose_windows
 from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
-from aiida_orbmag.workflows.projections import ProjectionChoice, choose_projections
+from aiida_orbmag.workflows.projections import ProjectionChoice
+from aiida_orbmag.workflows.protocols.utils import (
+    DEFAULT_PSEUDO_FAMILY,
+    SERIAL_OPTIONS,
+    check_codes,
+    default_input,
+    kpoints_from_distance,
+    moment_vectors,
+    protocol_filepath,
+    pw_base_builder,
+)
 from aiida_orbmag.workflows.wannier90_base import Wannier90BaseWorkChain
-
-#: wannier90 keywords the work chain starts from (overridden by ``wannier90_parameters``). dis_conv_tol is a relative
-#: change of Omega_I: 1e-8 is far below any effect on band energies, while wannier90's default 1e-10 stalls on slabs
-#: with vacuum (Ni monolayer on 6x6: not reached in 6400 iterations). ws_distance_tol (Å) decides when two replicas
-#: of a hopping are equally distant in the MDRS interpolation: wannier90's default 1e-5 Å is finer than the symmetry
-#: of Wannier centres from a DFT grid (1e-4 to 1e-2 Å), so symmetry-related hoppings were shared among different
-#: replicas. Measured on the Ni(111) bilayer: the antiferromagnet's bands broke C2x and PT by 0.09 and 0.11 eV off the
-#: grid with 1e-5 Å and kept them to 1e-5 eV with 1e-2 Å; the ferromagnet's broke C3 by 11 meV with 1e-2 Å and 2 meV
-#: from 2e-2 Å on (the rest comes from d functions whose centres a rotation mixes; 0.2 eV without MDRS at all). On
-#: monolayer CrI3 (3x3 grid, maximally localised) C3 is kept to 4e-3 eV at 1e-2 Å, 3e-3 eV at 5e-2 Å, 0.12 eV without
-#: MDRS; wannier90.x 3.1 crashed (SIGSEGV) there at 0.2 Å, so the tolerance stays small.
-WANNIER90_DEFAULTS = {"num_iter": 400, "dis_num_iter": 1000, "dis_conv_tol": 1e-8, "ws_distance_tol": 5e-2}
-#: Bands computed by the NSCF beyond the Wannier manifold (at least this many, or a quarter of num_wann).
-EXTRA_BANDS_MIN = 4
-
-
-def validate_inputs(inputs, _):
-    """One source of the SCF charge density; a noncollinear NSCF; projections given or choosable."""
-    if ("scf" in inputs) == ("parent_folder" in inputs):
-        return "Give exactly one of `scf` (run the SCF) or `parent_folder` (a converged noncollinear SCF's folder)."
-    system = inputs["nscf"]["pw"]["parameters"].get_dict().get("SYSTEM", {})
-    if not system.get("noncolin", False):
-        return (
-            "The Wannierisation builds a spinor model: set SYSTEM.noncolin = True (and lspinorb = True for spin-orbit "
-            "coupling) in nscf.pw.parameters."
-        )
-    if "projections" in inputs and "projection_orbitals" in inputs:
-        return "Give either `projections` (explicit lines) or `projection_orbitals` (letters per element), not both."
-    return None
-
-
-def validate_projection_orbitals(node, _):
-    from aiida_orbmag.io.upf import parse_projection_letters
-
-    try:
-        for letters in node.get_dict().values():
-            parse_projection_letters(letters)
-    except (ValueError, AttributeError) as error:
-        return f"projection_orbitals: {error}"
-    return None
+from aiida_orbmag.workflows.wannierization_inputs import (
+    grid_kpoints,
+    half_step_shift,
+    nscf_parameters,
+    projection_choice,
+    pw2wannier90_parameters,
+    quality_messages,
+    validate_inputs,
+    validate_projection_orbitals,
+    wannier90_parameters,
+    window_choice,
+    window_messages,
+)
 
 
 class WannierizationWorkChain(ProtocolMixin, WorkChain):
@@ -124,8 +104,8 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
             "wannier90_parameters",
             valid_type=orm.Dict,
             required=False,
-            help="Extra wannier90 keywords (num_iter, dis_num_iter, conv_window, ...); the band counts, windows, "
-            "spinors and fermi_energy are set by the work chain.",
+            help="Extra wannier90 keywords (num_iter, dis_num_iter, conv_window, ...) over the defaults of "
+            "protocols/wannierization.yaml; the band counts, windows, spinors and fermi_energy are set here.",
         )
         spec.input("projections", valid_type=orm.List, required=False, help="Explicit projection lines, e.g. 'Cr:d'.")
         spec.input(
@@ -138,8 +118,9 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         spec.input(
             "frozen_margin",
             valid_type=orm.Float,
-            default=lambda: orm.Float(1.0),
-            help="How far above the Fermi level the frozen window reaches when the band count allows (eV).",
+            default=lambda: orm.Float(default_input("wannierization", "frozen_margin")),
+            help="How far above the Fermi level the frozen window reaches when the band count allows (eV); default "
+            "from protocols/wannierization.yaml.",
         )
         spec.input(
             "magnetic_moments",
@@ -150,11 +131,16 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         spec.input(
             "check_interpolation",
             valid_type=orm.Bool,
-            default=lambda: orm.Bool(True),
+            default=lambda: orm.Bool(default_input("wannierization", "check_interpolation")),
             help="Also run pw.x on the k-grid shifted by half a step in-plane (k-points the model never saw) and "
             "report the interpolation error there.",
         )
-        spec.input("clean_workdir", valid_type=orm.Bool, default=lambda: orm.Bool(False), help="Clean remote folders.")
+        spec.input(
+            "clean_workdir",
+            valid_type=orm.Bool,
+            default=lambda: orm.Bool(default_input("wannierization", "clean_workdir")),
+            help="Clean the remote folders of all calculations when the work chain terminates.",
+        )
         spec.inputs.validator = validate_inputs
 
         spec.outline(
@@ -179,49 +165,77 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         spec.output("check_bands", valid_type=orm.BandsData, required=False, help="DFT bands off the grid (eV).")
         spec.output("interpolated_bands", valid_type=orm.BandsData, required=False, help="Wannier bands on the path.")
 
+        spec.exit_code(
+            201,
+            "ERROR_INVALID_PROJECTIONS",
+            message="The projections cannot be chosen from the pseudopotentials: {error}.",
+        )
         spec.exit_code(401, "ERROR_SUB_PROCESS_FAILED_SCF", message="The SCF PwBaseWorkChain failed.")
         spec.exit_code(402, "ERROR_SUB_PROCESS_FAILED_NSCF", message="The NSCF PwBaseWorkChain failed.")
-        spec.exit_code(403, "ERROR_SUB_PROCESS_FAILED_WANNIER90_PP", message="wannier90.x -pp failed.")
-        spec.exit_code(404, "ERROR_SUB_PROCESS_FAILED_PW2WANNIER90", message="pw2wannier90.x failed.")
+        spec.exit_code(403, "ERROR_SUB_PROCESS_FAILED_WANNIER90_PP", message="The wannier90.x -pp run failed.")
+        spec.exit_code(404, "ERROR_SUB_PROCESS_FAILED_PW2WANNIER90", message="The pw2wannier90.x run failed.")
         spec.exit_code(405, "ERROR_SUB_PROCESS_FAILED_WANNIER90", message="The wannier90.x restart work chain failed.")
         spec.exit_code(406, "ERROR_SUB_PROCESS_FAILED_BANDS", message="The off-grid pw.x bands run failed.")
-        spec.exit_code(
-            410, "ERROR_PROJECTIONS", message="The projections could not be chosen from the pseudopotentials: {error}"
-        )
-        spec.exit_code(411, "ERROR_WINDOWS", message="No disentanglement window fits the NSCF bands: {error}")
+        spec.exit_code(411, "ERROR_WINDOWS", message="No disentanglement window fits the NSCF bands: {error}.")
         spec.exit_code(412, "ERROR_NO_FERMI_ENERGY", message="The NSCF output reports no Fermi energy.")
 
     @classmethod
-    def get_protocol_filepath(cls) -> pathlib.Path:
-        return pathlib.Path(__file__).parent / "protocols" / "wannierization.yaml"
+    def get_protocol_filepath(cls):
+        return protocol_filepath("wannierization")
 
     @classmethod
-    def get_builder_from_protocol(cls, codes, structure, magnetic_moments, protocol=None, overrides=None, **kwargs):
+    def get_builder_from_protocol(
+        cls,
+        codes: dict,
+        structure: orm.StructureData,
+        magnetic_moments: dict,
+        protocol: str | None = None,
+        overrides: dict | None = None,
+        pseudo_family: str = DEFAULT_PSEUDO_FAMILY,
+        projection_orbitals: dict | None = None,
+        options: dict | None = None,
+    ):
         """A builder for ``structure`` with ``magnetic_moments`` (kind -> mu_B, or (m, angle1, angle2) in degrees)
-        from the ``fast`` / ``balanced`` / ``stringent`` protocol; ``codes`` maps pw, pw2wannier90, wannier90 to codes.
-        Keyword arguments: ``pseudo_family`` (a fully relativistic family), ``projection_orbitals``, ``options``."""
-        from aiida_orbmag.workflows.protocol_inputs import wannierization_inputs
-
+        from the ``fast`` / ``balanced`` / ``stringent`` protocol; ``codes`` maps pw, pw2wannier90, wannier90 to
+        codes; ``pseudo_family``: a fully relativistic family; ``options``: of the pw.x and pw2wannier90.x jobs."""
+        check_codes(codes)
+        inputs = cls.get_protocol_inputs(protocol, overrides)
         builder = cls.get_builder()
-        builder._update(wannierization_inputs(cls, codes, structure, magnetic_moments, protocol, overrides, **kwargs))
+        builder.structure = structure
+        nscf_exclude = ("kpoints", "kpoints_distance", "kpoints_force_parity", "pw.parent_folder")
+        for name, exclude in (("scf", ()), ("nscf", nscf_exclude)):
+            pw = pw_base_builder(
+                codes["pw"],
+                structure,
+                protocol,
+                inputs.get(name),
+                pseudo_family,
+                SpinType.SPIN_ORBIT,
+                options,
+                initial_magnetic_moments=magnetic_moments,
+                exclude=exclude,
+            )
+            builder._update({name: pw._inputs(prune=True)})
+        builder.pw2wannier90.code = codes["pw2wannier90"]
+        builder.pw2wannier90.metadata.options = {**SERIAL_OPTIONS, **(options or {})}
+        builder.wannier90.wannier90.code = codes["wannier90"]  # serial: the CalcJob's default resources
+        builder.kpoints = kpoints_from_distance(structure, inputs["kpoints_distance"])
+        builder.magnetic_moments = orm.Dict(moment_vectors(magnetic_moments))
+        builder.frozen_margin = orm.Float(inputs["frozen_margin"])
+        builder.check_interpolation = orm.Bool(inputs["check_interpolation"])
+        builder.clean_workdir = orm.Bool(inputs["clean_workdir"])
+        builder.wannier90_parameters = orm.Dict(inputs["wannier90_parameters"])
+        if projection_orbitals:
+            builder.projection_orbitals = orm.Dict(projection_orbitals)
         return builder
 
     # ----------------------------------------------------------------------------------------------- steps
     def setup(self):
         self.ctx.current_folder = self.inputs.get("parent_folder")
-        nscf = self.exposed_inputs(PwBaseWorkChain, namespace="nscf")
-        explicit = self.inputs.get("projections")
-        per_element = self.inputs.get("projection_orbitals")
         try:
-            self.ctx.projections = choose_projections(
-                self.inputs.structure,
-                nscf["pw"]["pseudos"],
-                explicit=explicit.get_list() if explicit is not None else None,
-                orbitals_per_element=per_element.get_dict() if per_element is not None else None,
-                spinor=True,
-            )
+            self.ctx.projections = projection_choice(self.inputs)
         except ValueError as error:
-            return self.exit_codes.ERROR_PROJECTIONS.format(error=str(error))
+            return self.exit_codes.ERROR_INVALID_PROJECTIONS.format(error=str(error).rstrip("."))
         choice: ProjectionChoice = self.ctx.projections
         self.report(
             f"projections {choice.lines}: num_wann = {choice.num_wann}, {choice.num_excluded} bands excluded below"
@@ -241,39 +255,23 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
 
     def inspect_scf(self):
         failure = failed_child(self, "workchain_scf", "scf", self.exit_codes.ERROR_SUB_PROCESS_FAILED_SCF)
-        if failure is not None:
-            return failure
-        workchain = self.ctx.workchain_scf
-        self.ctx.current_folder = workchain.outputs.remote_folder
-        return None
-
-    def _grid_kpoints(self, shift=(0.0, 0.0, 0.0)) -> orm.KpointsData:
-        """The full Wannier grid (``kpoints``) as an explicit, equally weighted list in its own order, shifted by
-        ``shift`` (fractional)."""
-        grid = uniform_kpoint_list(self.inputs.kpoints) + np.asarray(shift, dtype=float)
-        kpoints = orm.KpointsData()
-        kpoints.set_cell_from_structure(self.inputs.structure)
-        kpoints.set_kpoints(grid, weights=[1.0 / len(grid)] * len(grid))
-        return kpoints
+        if failure is None:
+            self.ctx.current_folder = self.ctx.workchain_scf.outputs.remote_folder
+        return failure
 
     def run_nscf(self):
         inputs = AttributeDict(self.exposed_inputs(PwBaseWorkChain, namespace="nscf"))
         inputs.pw.structure = self.inputs.structure
         inputs.pw.parent_folder = self.ctx.current_folder
-        parameters = inputs.pw.parameters.get_dict()
-        parameters.setdefault("CONTROL", {})["calculation"] = "nscf"
-        system = parameters.setdefault("SYSTEM", {})
-        system.update({"nosym": True, "noinv": True})
-        choice: ProjectionChoice = self.ctx.projections
-        extra = max(EXTRA_BANDS_MIN, choice.num_wann // 4)
-        system.setdefault("nbnd", max(choice.num_excluded + choice.num_wann, choice.num_electrons) + extra)
-        parameters.setdefault("ELECTRONS", {})["diago_full_acc"] = True
+        parameters = nscf_parameters(inputs.pw.parameters.get_dict(), self.ctx.projections)
         inputs.pw.parameters = orm.Dict(parameters)
-        inputs.kpoints = self._grid_kpoints()
+        inputs.kpoints = grid_kpoints(self.inputs.kpoints, self.inputs.structure)
         grid = inputs.kpoints.get_kpoints()
         inputs.metadata.call_link_label = "nscf"
         running = self.submit(PwBaseWorkChain, **prepare_process_inputs(PwBaseWorkChain, inputs))
-        self.report(f"launching PwBaseWorkChain<{running.pk}> (nscf, {len(grid)} k-points, nbnd {system['nbnd']})")
+        self.report(
+            f"launching PwBaseWorkChain<{running.pk}> (nscf, {len(grid)} k-points, nbnd {parameters['SYSTEM']['nbnd']})"
+        )
         return ToContext(workchain_nscf=running)
 
     def inspect_nscf(self):
@@ -296,20 +294,14 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
                 frozen_margin=self.inputs.frozen_margin.value,
             )
         except ValueError as error:
-            return self.exit_codes.ERROR_WINDOWS.format(error=str(error))
-        windows = self.ctx.windows
-        if windows.gap_below_manifold is not None and windows.gap_below_manifold <= 0:
-            self.report(f"warning: the excluded bands overlap the manifold by {-windows.gap_below_manifold:.3f} eV")
-        if windows.frozen_window_lowered:
-            self.report(f"warning: the frozen window was lowered to {windows.dis_froz_max:.3f} eV to fit num_wann")
+            return self.exit_codes.ERROR_WINDOWS.format(error=str(error).rstrip("."))
+        for message in window_messages(self.ctx.windows):
+            self.report(message)
         return None
 
     def _wannier90_parameters(self) -> dict:
-        parameters = self.inputs.wannier90_parameters.get_dict() if "wannier90_parameters" in self.inputs else {}
-        parameters = {**WANNIER90_DEFAULTS, **{key.lower(): value for key, value in parameters.items()}}
-        parameters.update(self.ctx.windows.wannier90_parameters())
-        parameters.update({"spinors": True, "fermi_energy": round(self.ctx.fermi_energy, 6)})
-        return parameters
+        given = self.inputs.wannier90_parameters.get_dict() if "wannier90_parameters" in self.inputs else {}
+        return wannier90_parameters(given, self.ctx.windows, self.ctx.fermi_energy)
 
     def _wannier90_common(self) -> dict:
         return {
@@ -335,11 +327,9 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
 
     def run_pw2wannier90(self):
         inputs = AttributeDict(self.exposed_inputs(Pw2wannier90Calculation, namespace="pw2wannier90"))
-        parameters = inputs.parameters.get_dict() if "parameters" in inputs else {}
-        inputpp = parameters.setdefault("INPUTPP", {})
-        inputpp.update({"write_amn": True, "write_mmn": True})
-        inputpp.setdefault("write_unk", False)
-        inputs.parameters = orm.Dict(parameters)
+        inputs.parameters = orm.Dict(
+            pw2wannier90_parameters(inputs.parameters.get_dict() if "parameters" in inputs else {})
+        )
         inputs.parent_folder = self.ctx.workchain_nscf.outputs.remote_folder
         inputs.nnkp_file = self.ctx.calculation_pp.outputs.nnkp_file
         inputs.metadata.call_link_label = "pw2wannier90"
@@ -369,16 +359,13 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return self.inputs.check_interpolation.value
 
     def run_bands(self):
-        nscf = self.ctx.workchain_nscf
         inputs = AttributeDict(self.exposed_inputs(PwBaseWorkChain, namespace="nscf"))
         inputs.pw.structure = self.inputs.structure
         inputs.pw.parent_folder = self.ctx.current_folder
-        parameters = nscf.inputs.pw.parameters.get_dict()
-        parameters["CONTROL"]["calculation"] = "bands"
-        inputs.pw.parameters = orm.Dict(parameters)
-        mesh = mp_grid_of(uniform_kpoint_list(self.inputs.kpoints))
-        shift = [0.5 / n if n > 1 else 0.0 for n in mesh]
-        inputs.kpoints = self._grid_kpoints(shift)
+        parameters = self.ctx.workchain_nscf.inputs.pw.parameters.get_dict()
+        inputs.pw.parameters = orm.Dict({**parameters, "CONTROL": {**parameters["CONTROL"], "calculation": "bands"}})
+        shift = half_step_shift(self.inputs.kpoints)
+        inputs.kpoints = grid_kpoints(self.inputs.kpoints, self.inputs.structure, shift)
         inputs.metadata.call_link_label = "bands"
         running = self.submit(PwBaseWorkChain, **prepare_process_inputs(PwBaseWorkChain, inputs))
         self.report(f"launching PwBaseWorkChain<{running.pk}> (bands on the grid shifted by {shift})")
@@ -388,17 +375,7 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         return failed_child(self, "workchain_bands", "bands", self.exit_codes.ERROR_SUB_PROCESS_FAILED_BANDS)
 
     def results(self):
-        windows = self.ctx.windows
-        window_choice = orm.Dict(
-            {
-                **windows.wannier90_parameters(),
-                "frozen_window": list(windows.frozen_window),
-                "gap_below_manifold_eV": windows.gap_below_manifold,
-                "frozen_window_lowered": windows.frozen_window_lowered,
-                "fermi_energy_eV": self.ctx.fermi_energy,
-                "projections": self.ctx.projections.lines,
-            }
-        )
+        choice = window_choice(self.ctx.windows, self.ctx.fermi_energy, self.ctx.projections)
         tight_binding = self.ctx.workchain_wannier90.outputs.tight_binding
         bands = self.ctx.workchain_nscf.outputs.output_band
         extra = {}
@@ -407,21 +384,9 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         if "workchain_bands" in self.ctx:
             extra["check_bands"] = self.ctx.workchain_bands.outputs.output_band
             self.out("check_bands", extra["check_bands"])
-        report = wannier_quality_report(tight_binding, bands, window_choice, **extra)
-        self.report(
-            "the model reproduces the DFT states in the frozen window to "
-            f"{report['max_frozen_window_deviation_eV']:.2e} eV on the grid, "
-            f"{report.get('max_frozen_window_deviation_off_grid_eV', float('nan')):.2e} eV off it"
-        )
-        if report.get("model_keeps_symmetry") is False:
-            self.report(
-                "warning: the model breaks the magnetic symmetry: |E(k) - E(gk)| in the frozen window reaches "
-                f"{report['max_symmetry_band_deviation_eV']:.2e} eV on the grid, "
-                f"{report.get('max_symmetry_band_deviation_off_grid_eV', float('nan')):.2e} eV off it (tolerance "
-                f"{report['symmetry_tolerance_eV']:.0e} eV; an operation moves a Wannier centre "
-                f"{report['max_centre_mismatch_angstrom']:.3f} Å from any centre): a symmetry-forbidden chi will not "
-                "cancel. Use projections that keep each function on its atom (dis_num_iter = 0, num_iter = 0)."
-            )
+        report = wannier_quality_report(tight_binding, bands, choice, **extra)
+        for message in quality_messages(report):
+            self.report(message)
         self.out("tight_binding", tight_binding)
         self.out("spreads", self.ctx.workchain_wannier90.outputs.output_parameters)
         self.out("quality_report", report)

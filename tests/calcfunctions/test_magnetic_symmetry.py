@@ -4,13 +4,12 @@ import pytest
 from aiida import orm
 
 from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
-from tests.calcfunctions.test_wannier_quality import _cri3_bilayer
 
 
-def _group(stacking, lower, upper):
-    structure, moments = _cri3_bilayer(lower, upper)
+def _group(cri3_bilayer, stacking, lower, upper):
+    structure, moments = cri3_bilayer(lower, upper)
     if stacking == "rhombohedral":
-        from aiida_orbmag.workflows.structures import chromium_trihalide_layers
+        from aiida_orbmag.calcfunctions.structures import chromium_trihalide_layers
 
         cell, symbols, positions = chromium_trihalide_layers("I", layers=2, stacking="rhombohedral", vacuum=15.0)
         structure = orm.StructureData(cell=cell.tolist(), pbc=(True, True, False))
@@ -21,27 +20,27 @@ def _group(stacking, lower, upper):
     return magnetic_point_group(structure, orm.Dict(vectors)).get_dict()
 
 
-def test_ferromagnetic_bilayer_keeps_inversion_so_chi_vanishes(aiida_profile):
-    group = _group("monoclinic", 3.0, 3.0)
+def test_ferromagnetic_bilayer_keeps_inversion_so_chi_vanishes(aiida_profile, cri3_bilayer):
+    group = _group(cri3_bilayer, "monoclinic", 3.0, 3.0)
     assert group["allowed"]["intrinsic_allowed"] == {"x": False, "y": False}
     assert group["allowed"]["extrinsic_allowed"] == {"x": False, "y": False}
 
 
-def test_rhombohedral_antiferromagnet_keeps_the_threefold_axis_so_chi_vanishes(aiida_profile):
-    group = _group("rhombohedral", 3.0, -3.0)
+def test_rhombohedral_antiferromagnet_keeps_the_threefold_axis_so_chi_vanishes(aiida_profile, cri3_bilayer):
+    group = _group(cri3_bilayer, "rhombohedral", 3.0, -3.0)
     assert group["allowed"]["intrinsic_allowed"] == {"x": False, "y": False}
     assert group["num_operations"] >= 3
 
 
-def test_monoclinic_antiferromagnet_allows_one_in_plane_component(aiida_profile):
-    group = _group("monoclinic", 3.0, -3.0)
+def test_monoclinic_antiferromagnet_allows_one_in_plane_component(aiida_profile, cri3_bilayer):
+    group = _group(cri3_bilayer, "monoclinic", 3.0, -3.0)
     allowed = group["allowed"]["intrinsic_allowed"]
     assert sum(allowed.values()) == 1, allowed  # the 2-fold axis / mirror leaves exactly one direction
     assert any(op["time_reversal"] for op in group["operations"])  # PT (in-plane part: -1 with T)
 
 
 @pytest.mark.parametrize("moments", [(3.0, -3.0), (3.0, 3.0)])
-def test_operations_are_orthogonal_and_include_identity(aiida_profile, moments):
-    group = _group("monoclinic", *moments)
+def test_operations_are_orthogonal_and_include_identity(aiida_profile, moments, cri3_bilayer):
+    group = _group(cri3_bilayer, "monoclinic", *moments)
     rotations = [op["rotation"] for op in group["operations"] if not op["time_reversal"]]
     assert [[1.0, 0.0], [0.0, 1.0]] in rotations

@@ -8,23 +8,12 @@ from aiida_orbmag.calcfunctions.wannier_quality import has_pt_symmetry, pt_pair_
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.physics.bands import band_energies
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer
-from aiida_orbmag.workflows.structures import chromium_trihalide_layers
 
 
-def _cri3_bilayer(moments_lower, moments_upper) -> tuple[orm.StructureData, dict]:
-    """Monoclinic CrI3 bilayer with kinds Cr0 (lower layer) and Cr1 (upper layer)."""
-    cell, symbols, positions = chromium_trihalide_layers("I", layers=2, stacking="monoclinic", vacuum=15.0)
-    structure = orm.StructureData(cell=cell.tolist(), pbc=(True, True, False))
-    for symbol, position in zip(symbols, positions, strict=True):
-        name = symbol if symbol != "Cr" else ("Cr0" if position[2] < 0 else "Cr1")
-        structure.append_atom(position=position.tolist(), symbols=symbol, name=name)
-    return structure, {"Cr0": moments_lower, "Cr1": moments_upper, "I": 0.0}
-
-
-def test_interlayer_antiferromagnet_has_pt_and_the_ferromagnet_not(aiida_profile):
-    assert has_pt_symmetry(*_cri3_bilayer(3.0, -3.0))
-    assert not has_pt_symmetry(*_cri3_bilayer(3.0, 3.0))
-    assert has_pt_symmetry(*_cri3_bilayer([0.0, 0.0, 3.0], [0.0, 0.0, -3.0]))
+def test_interlayer_antiferromagnet_has_pt_and_the_ferromagnet_not(aiida_profile, cri3_bilayer):
+    assert has_pt_symmetry(*cri3_bilayer(3.0, -3.0))
+    assert not has_pt_symmetry(*cri3_bilayer(3.0, 3.0))
+    assert has_pt_symmetry(*cri3_bilayer([0.0, 0.0, 3.0], [0.0, 0.0, -3.0]))
 
 
 def test_pt_pair_splitting_of_the_reference_bilayer():
@@ -55,7 +44,7 @@ def test_report_on_model_bands_is_exact_and_catches_a_shift(aiida_profile):
 
 def _nickel_bilayer_afm(spin_axis) -> tuple[orm.StructureData, dict]:
     """The quick demo's bilayer with kinds Ni0 (lower) and Ni1 (upper) and antiparallel moments along ``spin_axis``."""
-    from aiida_orbmag.workflows.demo import nickel_bilayer
+    from aiida_orbmag.demo import nickel_bilayer
 
     plain = nickel_bilayer()
     structure = orm.StructureData(cell=plain.cell, pbc=plain.pbc)

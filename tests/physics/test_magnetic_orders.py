@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from aiida_orbmag.calcfunctions.structures import chromium_trihalide_layers
 from aiida_orbmag.physics.magnetic_orders import candidate_orders
-from aiida_orbmag.workflows.structures import chromium_trihalide_layers
 
 
 def test_monolayer_cri3_has_ferromagnet_and_neel():

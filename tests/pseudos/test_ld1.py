@@ -13,7 +13,6 @@ from aiida.plugins import CalculationFactory
 from click.testing import CliRunner
 
 from aiida_orbmag.io import ld1
-from tests.conftest import executable
 
 PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
 CR_FILE = PSEUDO_DIR / "Cr.pbe-spn-kjpaw_psl.1.0.0.UPF"
@@ -23,11 +22,17 @@ FR_LABEL, SR_LABEL = f"{PREFIX}/PBE/FR", f"{PREFIX}/PBE/SR"
 Ld1Calculation = CalculationFactory("orbmag.ld1")
 
 
-def _text(path: pathlib.Path) -> str:
-    if not path.is_file():
-        executable("ld1.x")  # fails (or skips) with the install hint when Debian's QE is missing
-        pytest.fail(f"{path} is missing: apt-get install quantum-espresso-data")
-    return path.read_text()
+@pytest.fixture
+def upf_text(executable):
+    """A reader of a Debian UPF file's text; a missing file fails (or skips) with the install hint."""
+
+    def read(path: pathlib.Path) -> str:
+        if not path.is_file():
+            executable("ld1.x")  # fails (or skips) with the install hint when Debian's QE is missing
+            pytest.fail(f"{path} is missing: apt-get install quantum-espresso-data")
+        return path.read_text()
+
+    return read
 
 
 def _floats(text: str) -> list[float]:
@@ -41,27 +46,27 @@ def _arrays(upf_text: str) -> dict[str, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------------------- pure
-def test_generation_input_of_the_debian_cr_file():
-    text = ld1.generation_input(_text(CR_FILE))
+def test_generation_input_of_the_debian_cr_file(upf_text):
+    text = ld1.generation_input(upf_text(CR_FILE))
     assert text.lstrip().startswith("&input") and "&amp;" not in text and "&inputp" in text
     assert "config='[Ar] 4s2 4p0 3d4'" in text and "zed=24." in text and "rel=1" in text
     assert "3D  3  2  4.00  0.00  1.10  1.65  0.0" in text and "4P  3  1  0.00  7.00  1.00  1.35  0.0" in text
     assert ld1.reference_configuration(text) == {"3S": 2.0, "4S": 2.0, "3P": 6.0, "3D": 4.0}
     assert ld1.standard_test_configurations(text) == ["3s2 4s1 3p6 3d4", "3s2 4s1 3p6 3d5"]
-    iodine = ld1.generation_input(_text(I_FILE))
+    iodine = ld1.generation_input(upf_text(I_FILE))
     assert ld1.standard_test_configurations(iodine) == ["5s2 5p4", "5s1 5p6"]
 
 
-def test_generation_input_repairs_at_heads_and_a_lost_first_line():
+def test_generation_input_repairs_at_heads_and_a_lost_first_line(upf_text):
     # psl 0.2.1 files lost the " &input" line; ld1.x >= 6.4 writes "@input"
-    old = ld1.generation_input(_text(PSEUDO_DIR / "Fe.rel-pbe-spn-rrkjus_psl.0.2.1.UPF"))
+    old = ld1.generation_input(upf_text(PSEUDO_DIR / "Fe.rel-pbe-spn-rrkjus_psl.0.2.1.UPF"))
     assert old.startswith(" &input\ntitle='Fe'")
     at = "<PP_INFO><PP_INPUTFILE>\n@input\nzed=53.,\n/\n@inputp\npseudotype=3,\n/\n1\n5S 1 0 2.00 0.00 1.5 1.8 0.0\n"
     assert ld1.generation_input(at + "</PP_INPUTFILE></PP_INFO>").splitlines()[0] == "&input"
 
 
-def test_ld1_input_sets_the_relativistic_treatment_and_output():
-    generation = ld1.generation_input(_text(CR_FILE))
+def test_ld1_input_sets_the_relativistic_treatment_and_output(upf_text):
+    generation = ld1.generation_input(upf_text(CR_FILE))
     full = ld1.ld1_input(generation, "full", "Cr.rel-test.UPF", prefix="aiida")
     assert "rel=2," in full and "rel=1" not in full and "iswitch=3," in full
     assert "file_pseudopw='Cr.rel-test.UPF'," in full and "prefix='aiida'," in full and "&test" not in full
@@ -80,8 +85,8 @@ def test_ld1_input_sets_the_relativistic_treatment_and_output():
     assert ld1.regenerated_filename("Cr.rel-pbe-spn-kjpaw_psl.1.0.0.UPF", "scalar") == CR_FILE.name
 
 
-def test_rewrap_keeps_every_number_and_bounds_the_lines():
-    original = _text(CR_FILE)
+def test_rewrap_keeps_every_number_and_bounds_the_lines(upf_text):
+    original = upf_text(CR_FILE)
     # the shape QE 6.7's ld1.x writes: a whole block on one line of thousands of characters
     joined = re.sub(
         r"(<PP_LOCAL[^>]*>)(.*?)(</PP_LOCAL>)",
@@ -98,8 +103,8 @@ def test_rewrap_keeps_every_number_and_bounds_the_lines():
     assert ld1.upf_header(rewrapped) == ld1.upf_header(original)
 
 
-def test_suggested_cutoffs_of_the_cr_file_are_those_of_its_header():
-    text = _text(CR_FILE)
+def test_suggested_cutoffs_of_the_cr_file_are_those_of_its_header(upf_text):
+    text = upf_text(CR_FILE)
     assert "Suggested minimum cutoff for wavefunctions:  48. Ry" in text
     assert "Suggested minimum cutoff for charge density: 457. Ry" in text
     assert ld1.suggested_cutoffs(text) == (48.0, 457.0)
@@ -140,10 +145,10 @@ def test_parse_ld1_output_reads_errors_and_test_energies():
     assert parsed["eigenvalue_max_deviation_Ry"] == pytest.approx(1e-4)
 
 
-def test_find_source_prefers_pslibrary_1_0_0_paw():
+def test_find_source_prefers_pslibrary_1_0_0_paw(upf_text):
     from aiida_orbmag.pseudos import find_source
 
-    _text(CR_FILE)
+    upf_text(CR_FILE)
     assert find_source("Cr", PSEUDO_DIR, "PBE") == CR_FILE
     assert find_source("Fe", PSEUDO_DIR, "PBE").name == "Fe.pbe-spn-rrkjus_psl.0.2.1.UPF"  # not the rel- file
     with pytest.raises(ValueError, match=r"No pslibrary PBE file for Pt .*Pt.rel-pbe-n-rrkjus.UPF"):
@@ -158,14 +163,14 @@ def test_exit_codes_are_unique_and_in_the_documented_ranges():
 
 # ------------------------------------------------------------------------------------------- ld1.x runs
 @pytest.fixture
-def ld1_code(aiida_profile, aiida_code_installed):
+def ld1_code(aiida_profile, aiida_code_installed, executable):
     return aiida_code_installed(
         label="ld1", filepath_executable=executable("ld1.x"), default_calc_job_plugin="orbmag.ld1"
     )
 
 
 @pytest.fixture
-def pw_code(aiida_profile, aiida_code_installed):
+def pw_code(aiida_profile, aiida_code_installed, executable):
     return aiida_code_installed(
         label="pw",
         filepath_executable=executable("pw.x"),
@@ -206,11 +211,11 @@ def test_fully_relativistic_cr_passes_ld1_tests(ld1_code):
     assert node.inputs.code.filepath_executable.name == "ld1.x"
 
 
-def test_scalar_relativistic_regeneration_matches_the_shipped_file(ld1_code):
+def test_scalar_relativistic_regeneration_matches_the_shipped_file(ld1_code, upf_text):
     results, node = _regenerate(ld1_code, CR_FILE, "scalar")
     assert node.is_finished_ok, node.exit_message
     assert results["output_parameters"]["max_deviation_Ry"] < ld1.TEST_TOLERANCE_RY
-    shipped, regenerated = _arrays(_text(CR_FILE)), _arrays(results["pseudo"].get_content())
+    shipped, regenerated = _arrays(upf_text(CR_FILE)), _arrays(results["pseudo"].get_content())
     assert set(shipped) == set(regenerated) and {"PP_LOCAL", "PP_BETA.1", "PP_BETA.6"} <= set(shipped)
     for name, array in shipped.items():
         scale = np.max(np.abs(array))
@@ -231,7 +236,7 @@ def test_failed_transferability_and_ld1_errors_give_exit_codes(ld1_code):
 
 # ------------------------------------------------------------------------------------------- families
 @pytest.fixture
-def families(aiida_profile):
+def families(aiida_profile, executable):
     """The FR and SR families of Cr and I, regenerated once per profile (later calls reuse the calculations)."""
     executable("ld1.x")
     from aiida_orbmag.pseudos import install_families
@@ -386,9 +391,9 @@ def test_output_without_the_all_electron_energy_is_not_complete():
 
 
 @pytest.mark.parametrize("fraction", [0.5, 0.9, 0.999])
-def test_truncated_upf_is_refused(fraction):
+def test_truncated_upf_is_refused(fraction, upf_text):
     """A UPF cut anywhere (no closing tag) used to become the parser's ``pseudo`` output and enter a family."""
-    text = _text(CR_FILE)
+    text = upf_text(CR_FILE)
     ld1.check_upf_complete(text)  # the whole file passes
     with pytest.raises(ValueError, match="truncated"):
         ld1.check_upf_complete(text[: int(len(text) * fraction)])

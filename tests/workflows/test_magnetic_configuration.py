@@ -9,12 +9,13 @@ from aiida.engine.utils import instantiate_process
 from aiida.manage import get_manager
 from aiida_pseudo.data.pseudo.upf import UpfData
 
+from aiida_orbmag.calcfunctions.structures import chromium_trihalide
+from aiida_orbmag.demo import nickel_bilayer
 from aiida_orbmag.workflows.magnetic_configuration import (
     MagneticConfigurationWorkChain,
     magnetic_energy_table,
     select_ground_state,
 )
-from aiida_orbmag.workflows.structures import chromium_trihalide
 
 PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
 EXIT_CODES = MagneticConfigurationWorkChain.exit_codes
@@ -123,7 +124,7 @@ def test_all_failed_and_bad_candidates_give_exit_codes(process_factory):
     process.setup()
     for name in process.ctx.candidates:
         process.ctx[f"scf_{name}"] = _planted(exit_status=300)
-    assert process.inspect_candidates() == EXIT_CODES.ERROR_ALL_CANDIDATES_FAILED
+    assert process.inspect_candidates() == EXIT_CODES.ERROR_SUB_PROCESS_FAILED_CANDIDATES
     wrong = process_factory(candidates=orm.Dict({"fm": [3.0, 3.0]}))
     exit_code = wrong.setup()
     assert exit_code.status == EXIT_CODES.ERROR_CANDIDATES.status and "one per site" in exit_code.message
@@ -181,3 +182,23 @@ def test_unknown_fixed_order_is_an_input_error(process_factory):
     exit_code = process_factory(fixed_order=orm.Str("stripe")).setup()
     assert exit_code.status == EXIT_CODES.ERROR_FIXED_ORDER.status
     assert "'stripe'" in exit_code.message and "interlayer_antiferromagnetic" in exit_code.message
+
+
+@pytest.mark.parametrize("protocol", ["fast", "balanced", "stringent"])
+def test_protocol_builder_runs_collinear_candidates_with_the_scalar_family(fake_codes, ni_families, protocol):
+    structure = nickel_bilayer()
+    builder = MagneticConfigurationWorkChain.get_builder_from_protocol(
+        fake_codes["pw"], structure, protocol=protocol, pseudo_family="test/Ni/SR"
+    )
+    assert builder.structure.uuid == structure.uuid and "structure" not in builder.scf.pw
+    assert builder.scf.pw.parameters["SYSTEM"]["nspin"] == 2 and "lspinorb" not in builder.scf.pw.parameters["SYSTEM"]
+    assert builder.scf.pw.pseudos["Ni"].uuid == ni_families["test/Ni/SR"].get_pseudo("Ni").uuid
+    assert builder.moment.value == 3.0 and builder.degeneracy_tolerance.value == 1e-3
+
+
+def test_port_defaults_are_those_of_the_protocol_file():
+    """One home per default: the ports read protocols/magnetic_configuration.yaml."""
+    ports = MagneticConfigurationWorkChain.spec().inputs
+    defaults = MagneticConfigurationWorkChain.get_protocol_inputs()
+    assert ports["moment"].default().value == defaults["moment"] == 3.0
+    assert ports["degeneracy_tolerance"].default().value == defaults["degeneracy_tolerance"] == 1e-3

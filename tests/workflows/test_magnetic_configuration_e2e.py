@@ -13,15 +13,14 @@ from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 
 from aiida_orbmag.codes import PREPEND_TEXT
-from aiida_orbmag.workflows.demo import nickel_bilayer, pw_parameters
+from aiida_orbmag.demo import nickel_bilayer, pw_parameters
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain
-from tests.conftest import executable
 
 PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.pbe-nd-rrkjus.UPF")
 
 
 @pytest.mark.slow
-def test_nickel_bilayer_ground_state(aiida_profile, aiida_code_installed):
+def test_nickel_bilayer_ground_state(aiida_profile, aiida_code_installed, executable):
     code = aiida_code_installed(
         label="pw-magnetic-e2e",
         filepath_executable=executable("pw.x"),

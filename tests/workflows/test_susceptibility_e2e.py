@@ -1,6 +1,6 @@
 """``orbmag.susceptibility`` end to end with the real pw.x, pw2wannier90.x and wannier90.x on the demo Ni bilayer.
 
-See :mod:`aiida_orbmag.workflows.demo`. Two chains, each run once for the module (about 4 minutes each on 2 cores):
+See :mod:`aiida_orbmag.demo`. Two chains, each run once for the module (about 4 minutes each on 2 cores):
 
 - the demo itself: the interlayer antiferromagnet fixed, moments along y; group {E, PT, C2x, M_x T}: chi_y allowed,
   chi_x forbidden, every band doubly degenerate;
@@ -18,14 +18,13 @@ from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
 
-from aiida_orbmag.calculations.wannier90 import uniform_kpoint_list
+from aiida_orbmag.calculations.wannier90_inputs import uniform_kpoint_list
+from aiida_orbmag.demo import FAMILIES, demo_inputs
 from aiida_orbmag.io.wannier90 import read_tb_dat
 from aiida_orbmag.physics.model_symmetry import band_symmetry_deviation
 from aiida_orbmag.physics.symmetry import PointOperation
 from aiida_orbmag.physics.units import KB_EV_PER_K
-from aiida_orbmag.workflows.demo import FAMILIES, demo_inputs
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
-from tests.workflows.test_wannierization import qe_codes  # noqa: F401 - fixture
 
 #: The forbidden chi relative to its uncancelled scale (the zone sum of |Lambda(k)| at the same mu and T, which
 #: symmetry-related k-points must cancel). Measured: 1e-4 (antiferromagnet, chi_x) with the demo's settings; 1e-2
@@ -48,12 +47,12 @@ def _run(chains, codes, name, **options):
 
 
 @pytest.fixture
-def finished(aiida_profile, qe_codes, chains):  # noqa: F811
+def finished(aiida_profile, qe_codes, chains):
     return _run(chains, qe_codes, "demo")
 
 
 @pytest.fixture
-def ranked(aiida_profile, qe_codes, chains):  # noqa: F811
+def ranked(aiida_profile, qe_codes, chains):
     return _run(chains, qe_codes, "ranked", order=None, spin_axis=(0.0, 0.0))
 
 

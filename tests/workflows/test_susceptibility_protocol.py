@@ -2,8 +2,8 @@
 
 import pytest
 
+from aiida_orbmag.demo import nickel_bilayer
 from aiida_orbmag.physics.magnetic_orders import moment_vector
-from aiida_orbmag.workflows.demo import nickel_bilayer
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain, spin_orientation
 
 
@@ -86,3 +86,11 @@ def test_spin_orientation_follows_the_axis_and_the_sign():
     assert moment_vector(-2.0, [90.0, 0.0]) == pytest.approx([-2.0, 0.0, 0.0], abs=1e-12)
     size, theta, phi = spin_orientation(-2.0, [60.0, 45.0])
     assert moment_vector(size, [theta, phi]) == pytest.approx(moment_vector(-2.0, [60.0, 45.0]), abs=1e-12)
+
+
+def test_port_defaults_are_those_of_the_protocol_file():
+    """One home per default: the ports read protocols/susceptibility.yaml."""
+    ports = SusceptibilityWorkChain.spec().inputs
+    defaults = SusceptibilityWorkChain.get_protocol_inputs()
+    assert ports["spin_axis"].default().get_list() == defaults["spin_axis"] == [0.0, 0.0]
+    assert ports["clean_workdir"].default().value == defaults["clean_workdir"] is False

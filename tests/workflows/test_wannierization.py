@@ -15,10 +15,7 @@ from aiida import orm
 from aiida.engine import run_get_node
 from aiida_pseudo.data.pseudo.upf import UpfData
 
-from aiida_orbmag.codes import PREPEND_TEXT
-from aiida_orbmag.workflows.demo import pw_parameters
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
-from tests.conftest import executable
 
 PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.rel-pbe-nd-rrkjus.UPF")
 #: On the NSCF grid the frozen states are reproduced to wannier90's print precision (eigenvalues in aiida.eig are
@@ -30,46 +27,8 @@ ON_GRID_TOLERANCE_EV = 1e-3
 OFF_GRID_TOLERANCE_EV = 0.25
 
 
-@pytest.fixture
-def qe_codes(aiida_code_installed, wannier90_code):
-    def code(label, name, plugin):
-        return aiida_code_installed(
-            label=label, filepath_executable=executable(name), default_calc_job_plugin=plugin, prepend_text=PREPEND_TEXT
-        )
-
-    return {
-        "pw": code("pw", "pw.x", "quantumespresso.pw"),
-        "pw2wannier90": code("pw2wannier90", "pw2wannier90.x", "quantumespresso.pw2wannier90"),
-        "wannier90": wannier90_code,
-    }
-
-
-def nickel_monolayer() -> orm.StructureData:
-    a = 2.45
-    structure = orm.StructureData(cell=[[a, 0, 0], [-a / 2, a * np.sqrt(3) / 2, 0], [0, 0, 14.0]])
-    structure.append_atom(position=(0, 0, 0), symbols="Ni")  # on z = 0: see workflows/structures.py
-    structure.pbc = (True, True, False)
-    return structure
-
-
-def pw_inputs(code, pseudo, calculation, mpiprocs=2):
-    """The demo's Ni settings (:func:`aiida_orbmag.workflows.demo.pw_parameters`) with spin-orbit coupling and a
-    starting moment along z."""
-    parameters = pw_parameters(calculation, spin_orbit=True)
-    parameters["SYSTEM"].update({"starting_magnetization": {"Ni": 0.5}, "angle1": {"Ni": 0.0}, "angle2": {"Ni": 0.0}})
-    options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": mpiprocs}, "max_wallclock_seconds": 1800}
-    return {
-        "pw": {
-            "code": code,
-            "parameters": orm.Dict(parameters),
-            "pseudos": {"Ni": pseudo},
-            "metadata": {"options": options},
-        }
-    }
-
-
 @pytest.mark.slow
-def test_nickel_monolayer_wannierization(aiida_profile, qe_codes):
+def test_nickel_monolayer_wannierization(aiida_profile, qe_codes, executable, nickel_monolayer, pw_inputs):
     executable("pw2wannier90.x")
     pseudo = UpfData(PSEUDO)
     structure = nickel_monolayer()

@@ -2,9 +2,8 @@
 
 import pytest
 
-from aiida_orbmag.workflows.protocol_inputs import moment_vectors
+from aiida_orbmag.workflows.protocols.utils import moment_vectors
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
-from tests.workflows.test_wannierization import nickel_monolayer
 
 FAMILY = "test/Ni/FR"
 
@@ -24,13 +23,18 @@ def family(ni_families):
     ("protocol", "mesh", "margin"),
     [("fast", 6, 1.0), ("balanced", 10, 1.0), ("stringent", 15, 2.0)],
 )
-def test_protocol_snapshot(codes, family, protocol, mesh, margin):
+def test_protocol_snapshot(codes, family, protocol, mesh, margin, nickel_monolayer):
     builder = WannierizationWorkChain.get_builder_from_protocol(
         codes, nickel_monolayer(), {"Ni": 1.0}, protocol=protocol, pseudo_family=FAMILY
     )
     assert builder.kpoints.get_kpoints_mesh()[0] == [mesh, mesh, 1]
     assert builder.frozen_margin.value == margin and builder.check_interpolation.value is True
-    assert builder.wannier90_parameters.get_dict() == {"num_iter": 400, "dis_num_iter": 1000, "dis_conv_tol": 1e-8}
+    assert builder.wannier90_parameters.get_dict() == {
+        "num_iter": 400,
+        "dis_num_iter": 1000,
+        "dis_conv_tol": 1e-8,
+        "ws_distance_tol": 5e-2,
+    }
     for namespace in (builder.scf, builder.nscf):
         system = namespace.pw.parameters["SYSTEM"]
         assert system["noncolin"] and system["lspinorb"] and system["assume_isolated"] == "2D"
@@ -45,7 +49,7 @@ def test_protocol_snapshot(codes, family, protocol, mesh, margin):
     assert builder.wannier90.wannier90.code.uuid == codes["wannier90"].uuid
 
 
-def test_overrides_and_projection_orbitals(codes, family):
+def test_overrides_and_projection_orbitals(codes, family, nickel_monolayer):
     builder = WannierizationWorkChain.get_builder_from_protocol(
         codes,
         nickel_monolayer(),
@@ -62,7 +66,7 @@ def test_overrides_and_projection_orbitals(codes, family):
     assert builder.magnetic_moments["Ni"] == pytest.approx([2.0, 0.0, 0.0], abs=1e-12)
 
 
-def test_missing_code_and_bad_moment_are_refused(codes, family):
+def test_missing_code_and_bad_moment_are_refused(codes, family, nickel_monolayer):
     with pytest.raises(ValueError, match="codes lacks"):
         WannierizationWorkChain.get_builder_from_protocol({"pw": codes["pw"]}, nickel_monolayer(), {"Ni": 1.0})
     with pytest.raises(ValueError, match="not a valid protocol"):
@@ -75,3 +79,11 @@ def test_missing_code_and_bad_moment_are_refused(codes, family):
 def test_default_protocol_is_balanced():
     assert WannierizationWorkChain.get_default_protocol() == "balanced"
     assert set(WannierizationWorkChain.get_available_protocols()) == {"fast", "balanced", "stringent"}
+
+
+def test_port_defaults_are_those_of_the_protocol_file():
+    """One home per default: the ports read protocols/wannierization.yaml."""
+    ports = WannierizationWorkChain.spec().inputs
+    defaults = WannierizationWorkChain.get_protocol_inputs()
+    for name in ("frozen_margin", "check_interpolation", "clean_workdir"):
+        assert ports[name].default().value == defaults[name]

@@ -5,20 +5,18 @@ import pathlib
 import numpy as np
 import pytest
 from aiida import orm
-from aiida.common import LinkType
 from aiida.engine.utils import instantiate_process
 from aiida.manage import get_manager
 from aiida_pseudo.data.pseudo.upf import UpfData
 
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain, validate_inputs
-from tests.workflows.test_wannierization import nickel_monolayer, pw_inputs
 
 PSEUDO = pathlib.Path("/usr/share/espresso/pseudo/Ni.rel-pbe-nd-rrkjus.UPF")
 EXIT_CODES = WannierizationWorkChain.exit_codes
 
 
 @pytest.fixture
-def inputs(aiida_profile, aiida_localhost):
+def inputs(aiida_profile, aiida_localhost, nickel_monolayer, pw_inputs):
     if not PSEUDO.is_file():
         pytest.skip("Debian's quantum-espresso-data is not installed")
 
@@ -47,17 +45,6 @@ def _process(inputs):
     return process
 
 
-def _child(exit_status=0, outputs=None):
-    node = orm.WorkChainNode()
-    node.set_process_state("finished")
-    node.set_exit_status(exit_status)
-    node.store()
-    for label, output in (outputs or {}).items():
-        output.store()
-        output.base.links.add_incoming(node, LinkType.RETURN, label)
-    return node
-
-
 def _bands(energies):
     bands = orm.BandsData()
     bands.set_kpoints(np.zeros((len(energies), 3)))
@@ -71,7 +58,7 @@ def test_setup_counts_ni_s_and_d(inputs):
     assert choice.num_electrons == 10
 
 
-def test_validation_of_the_scf_source_and_noncollinearity(inputs):
+def test_validation_of_the_scf_source_and_noncollinearity(inputs, pw_inputs):
     builder_inputs = dict(inputs)
     assert validate_inputs(builder_inputs, None) is None
     builder_inputs["scf"] = {}
@@ -94,35 +81,49 @@ def test_validation_of_the_scf_source_and_noncollinearity(inputs):
         ("inspect_scf", "workchain_scf", "ERROR_SUB_PROCESS_FAILED_SCF"),
     ],
 )
-def test_failed_child_maps_to_its_exit_code(inputs, step, key, exit_code):
+def test_failed_child_maps_to_its_exit_code(inputs, step, key, exit_code, planted_child):
     process = _process(inputs)
-    process.ctx[key] = _child(exit_status=300)
+    process.ctx[key] = planted_child(exit_status=300)
     assert getattr(process, step)() == getattr(EXIT_CODES, exit_code)
 
 
-def test_nscf_without_fermi_energy(inputs):
+def test_nscf_without_fermi_energy(inputs, planted_child):
     process = _process(inputs)
-    process.ctx.workchain_nscf = _child(outputs={"output_parameters": orm.Dict({}), "output_band": _bands([[0.0]])})
+    process.ctx.workchain_nscf = planted_child(
+        outputs={"output_parameters": orm.Dict({}), "output_band": _bands([[0.0]])}
+    )
     assert process.inspect_nscf() == EXIT_CODES.ERROR_NO_FERMI_ENERGY
 
 
-def test_nscf_with_too_few_bands_gives_the_window_exit_code(inputs):
+def test_nscf_with_too_few_bands_gives_the_window_exit_code(inputs, planted_child):
     process = _process(inputs)
     energies = np.tile(np.linspace(-5, 5, 10), (4, 1))  # 10 bands < num_wann = 12
     outputs = {"output_parameters": orm.Dict({"fermi_energy": 0.0}), "output_band": _bands(energies)}
-    process.ctx.workchain_nscf = _child(outputs=outputs)
+    process.ctx.workchain_nscf = planted_child(outputs=outputs)
     exit_code = process.inspect_nscf()
     assert exit_code.status == EXIT_CODES.ERROR_WINDOWS.status and "compute more bands" in exit_code.message
 
 
-def test_nscf_bands_set_the_wannier90_parameters(inputs):
+def test_nscf_bands_set_the_wannier90_parameters(inputs, planted_child):
     process = _process(inputs)
     energies = np.tile(np.linspace(-6, 4, 16), (4, 1))  # 16 bands, 2/3 eV apart
     outputs = {"output_parameters": orm.Dict({"fermi_energy": -1.0}), "output_band": _bands(energies)}
-    process.ctx.workchain_nscf = _child(outputs=outputs)
+    process.ctx.workchain_nscf = planted_child(outputs=outputs)
     assert process.inspect_nscf() is None
     parameters = process._wannier90_parameters()
     assert parameters["num_bands"] == 16 and parameters["num_wann"] == 12 and "exclude_bands" not in parameters
     assert parameters["dis_froz_max"] == pytest.approx(0.0)  # E_F + 1 eV fits below the 13th band (at 2 eV)
     assert parameters["spinors"] is True and parameters["fermi_energy"] == -1.0
     assert parameters["dis_conv_tol"] == 1e-8  # the work chain's default, wannier90's 1e-10 stalls on slabs
+
+
+def test_projections_that_cannot_be_chosen_are_an_input_error(inputs):
+    process = instantiate_process(
+        get_manager().get_runner(), WannierizationWorkChain, **{**inputs, "projections": orm.List(["Fe:d"])}
+    )
+    exit_code = process.setup()
+    assert exit_code.status == EXIT_CODES.ERROR_INVALID_PROJECTIONS.status == 201
+    assert exit_code.message == (
+        "The projections cannot be chosen from the pseudopotentials: The projection line 'Fe:d' names Fe, which is "
+        "neither a kind nor an element here."
+    )

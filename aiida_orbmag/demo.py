@@ -16,8 +16,9 @@ What keeps the model faithful to that group (measured on this bilayer, see the R
 - the Wannier functions of the projected subspace (``num_iter = 0``, ``dis_num_iter = 0``): minimising Omega_I
   (``dis_num_iter`` > 0) moves one 4s-like function per layer 0.48 Å off its inversion image, and maximal
   localisation puts them on hollow sites (E(k) against E(gk): up to 0.4 eV);
-- wannier90's MDRS interpolation with ``ws_distance_tol = 0.01`` Å (the work chain's default): with wannier90's
-  1e-5 Å, ties between replicas were broken unevenly and the bands broke C2x and PT by 0.09 and 0.11 eV;
+- wannier90's MDRS interpolation with ``ws_distance_tol`` of 0.01 Å or more (the default, 0.05 Å, is in
+  ``workflows/protocols/wannierization.yaml``): with wannier90's 1e-5 Å, ties between replicas were broken unevenly
+  and the bands broke C2x and PT by 0.09 and 0.11 eV;
 - the inversion centre at the origin: pw.x keeps only operations whose fractional translation fits its FFT grid;
 - a degeneracy tolerance of 1e-3 eV for chi: pw.x cannot impose PT here (it would map the kinds Ni0 and Ni1, which
   differ by their moments, onto each other), so the spin-orbit SCF leaves the PT pairs split by up to 5e-4 eV in

@@ -5,7 +5,7 @@ import pytest
 import spglib
 from aiida import orm
 
-from aiida_orbmag.workflows.structures import (
+from aiida_orbmag.calcfunctions.structures import (
     GEOMETRIES,
     STACKING_SHIFTS,
     chromium_trihalide,
