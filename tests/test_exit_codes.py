@@ -61,20 +61,9 @@ def test_statuses_are_unique(group, name):
     assert {status: labels for status, labels in statuses.items() if len(labels) > 1} == {}
 
 
-#: Messages kept by another module's owner: ERROR_MODEL_NOT_TWO_DIMENSIONAL (211) and ERROR_RESPONSE_FAILED (220) of
-#: aiida_orbmag/calcfunctions/susceptibility.py end on "{reason}" without a period. Strict: once they are fixed there,
-#: this test passes unexpectedly and the entry leaves this set.
-MESSAGES_FIXED_ELSEWHERE = {"orbmag.compute_susceptibility"}
-
-
 @pytest.mark.parametrize(
     ("group", "name"),
-    [
-        pytest.param(group, name, marks=pytest.mark.xfail(strict=True, reason="fixed in the module's own part"))
-        if name in MESSAGES_FIXED_ELSEWHERE
-        else (group, name)
-        for group, name in ENTRY_POINTS
-    ],
+    ENTRY_POINTS,
 )
 def test_messages_are_full_sentences(group, name):
     problems = {

@@ -80,11 +80,11 @@ def test_the_package_has_no_import_circle():
 
 
 def test_test_modules_do_not_import_from_each_other():
-    """Shared fixtures and helpers live in conftest.py files, which pytest loads: no file under tests/ imports a test
-    module (``tests/**/test_*.py``) or anything from one."""
+    """Shared fixtures and helpers live in conftest.py files, which pytest loads and hands out as fixtures: no file
+    under tests/ imports a test module (``tests/**/test_*.py``) or a conftest, or anything from one."""
     graph = _graph(TESTS)
     offenders = {
-        module: sorted(name for name in imported if name.rpartition(".")[2].startswith("test_"))
+        module: sorted(name for name in imported if name.rpartition(".")[2].startswith(("test_", "conftest")))
         for module, imported in graph.items()
     }
     assert {module: names for module, names in offenders.items() if names} == {}

@@ -34,9 +34,9 @@ EXIT_CODES = ExitCodesNamespace(
         "ERROR_INVALID_KMESH": ExitCode(204, "The k-mesh is invalid: {reason}."),
         "ERROR_INVALID_SYMMETRY": ExitCode(205, "The symmetry operations are invalid: {reason}."),
         "ERROR_INVALID_MODEL": ExitCode(
-            210, "The tight-binding model cannot be used: {reason} Store the model again from a valid file."
+            210, "The tight-binding model cannot be used: {reason}. Store the model again from a valid file."
         ),
-        "ERROR_MODEL_NOT_TWO_DIMENSIONAL": ExitCode(211, "The model is not a 2D crystal: {reason}"),
+        "ERROR_MODEL_NOT_TWO_DIMENSIONAL": ExitCode(211, "The model is not a 2D crystal: {reason}."),
         "ERROR_POSITION_MATRIX_MISSING": ExitCode(
             212,
             "The model has no position matrix, which the full treatment needs; set tight_binding_approximation to "
@@ -47,7 +47,7 @@ EXIT_CODES = ExitCodesNamespace(
             "The chemical potentials are relative to the Fermi energy (relative_to_fermi_energy), but the model has "
             "no Fermi energy; attach it when storing the model or give absolute chemical potentials.",
         ),
-        "ERROR_RESPONSE_FAILED": ExitCode(220, "The physics core refused the input: {reason}"),
+        "ERROR_RESPONSE_FAILED": ExitCode(220, "The physics core refused the input: {reason}."),
     }
 )
 
@@ -58,11 +58,11 @@ def compute_susceptibility(tight_binding, parameters):
     try:
         settings = parse_parameters(parameters.get_dict())
     except ParameterError as error:
-        return EXIT_CODES[error.kind].format(reason=str(error))
+        return EXIT_CODES[error.kind].format(reason=_reason(error))
     try:
         model = tight_binding.get_model()
     except ValueError as error:
-        return EXIT_CODES.ERROR_INVALID_MODEL.format(reason=str(error))
+        return EXIT_CODES.ERROR_INVALID_MODEL.format(reason=_reason(error))
     if settings.relative_to_fermi_energy and model.fermi_energy is None:
         return EXIT_CODES.ERROR_FERMI_ENERGY_UNKNOWN
     shift = model.fermi_energy if settings.relative_to_fermi_energy else 0.0  # eV
@@ -71,7 +71,7 @@ def compute_susceptibility(tight_binding, parameters):
     try:
         model.check_two_dimensional(settings.conventions.max_out_of_plane_hopping)
     except ValueError as error:
-        return EXIT_CODES.ERROR_MODEL_NOT_TWO_DIMENSIONAL.format(reason=str(error))
+        return EXIT_CODES.ERROR_MODEL_NOT_TWO_DIMENSIONAL.format(reason=_reason(error))
     try:
         result = response.compute_susceptibility(
             model,
@@ -91,8 +91,13 @@ def compute_susceptibility(tight_binding, parameters):
         # the symmetry check maps Lambda(k) once more, through the physics core
         outputs["summary"] = Dict(checks.summary(result, model, settings.symmetry_operations))
     except ValueError as error:
-        return EXIT_CODES.ERROR_RESPONSE_FAILED.format(reason=str(error))
+        return EXIT_CODES.ERROR_RESPONSE_FAILED.format(reason=_reason(error))
     return outputs
+
+
+def _reason(error: Exception) -> str:
+    """The error's text without its final period (the messages add one)."""
+    return str(error).strip().rstrip(".")
 
 
 def _with_axes(node: ArrayData, result, units: dict) -> ArrayData:

@@ -19,9 +19,6 @@ import itertools
 
 import numpy as np
 
-# moved to crystal_symmetry (one home for moment conversions); kept importable here for the work chains
-from .crystal_symmetry import moment_vector  # noqa: F401
-
 #: Elements treated as magnetic by default: the 3d, 4d, 5d transition metals and the lanthanides.
 MAGNETIC_ELEMENTS = frozenset(
     "Sc Ti V Cr Mn Fe Co Ni Cu Y Zr Nb Mo Tc Ru Rh Pd Hf Ta W Re Os Ir Pt "

@@ -24,7 +24,7 @@ from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
 from aiida_orbmag.calcfunctions.parameters import parse_parameters
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.data import TightBindingData
-from aiida_orbmag.physics.magnetic_orders import moment_vector
+from aiida_orbmag.physics.crystal_symmetry import moment_vector, spin_orientation
 from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain, pseudos_for_kinds
 from aiida_orbmag.workflows.protocols.utils import (
@@ -37,15 +37,6 @@ from aiida_orbmag.workflows.protocols.utils import (
     pw_relax_builder,
 )
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
-
-
-def spin_orientation(moment: float, spin_axis) -> tuple[float, float, float]:
-    """(|m|, angle1, angle2) in QE's convention (degrees; angle1 from z) of a collinear moment ``moment`` (mu_B,
-    signed) along ``spin_axis`` = (theta, phi) in degrees: a negative moment points the opposite way."""
-    theta, phi = (float(a) for a in spin_axis)
-    if moment >= 0:
-        return abs(moment), theta, phi
-    return abs(moment), 180.0 - theta, (phi + 180.0) % 360.0
 
 
 def validate_spin_axis(node, _):

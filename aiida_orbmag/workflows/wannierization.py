@@ -24,6 +24,7 @@ from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
 from aiida_orbmag.calcfunctions.wannier_quality import wannier_quality_report
 from aiida_orbmag.calculations.wannier90 import Wannier90Calculation
 from aiida_orbmag.data import TightBindingData
+from aiida_orbmag.physics.crystal_symmetry import moment_vectors
 from aiida_orbmag.physics.disentanglement import choose_windows
 from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
 from aiida_orbmag.workflows.projections import ProjectionChoice
@@ -33,7 +34,6 @@ from aiida_orbmag.workflows.protocols.utils import (
     check_codes,
     default_input,
     kpoints_from_distance,
-    moment_vectors,
     protocol_filepath,
     pw_base_builder,
 )

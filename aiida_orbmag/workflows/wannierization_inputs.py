@@ -9,7 +9,7 @@ from aiida import orm
 
 from aiida_orbmag.calculations.wannier90_inputs import mp_grid_of, uniform_kpoint_list
 from aiida_orbmag.io.upf import parse_projection_letters
-from aiida_orbmag.physics.disentanglement import WindowChoice
+from aiida_orbmag.physics.disentanglement import ISOLATION_GAP_EV, WindowChoice
 from aiida_orbmag.workflows.projections import ProjectionChoice, choose_projections
 from aiida_orbmag.workflows.protocols.utils import default_input
 
@@ -90,6 +90,7 @@ def window_choice(windows: WindowChoice, fermi_energy: float, projections: Proje
             **windows.wannier90_parameters(),
             "frozen_window": list(windows.frozen_window),
             "gap_below_manifold_eV": windows.gap_below_manifold,
+            "gap_above_manifold_eV": windows.gap_above_manifold,
             "frozen_window_lowered": windows.frozen_window_lowered,
             "fermi_energy_eV": fermi_energy,
             "projections": projections.lines,
@@ -117,6 +118,11 @@ def window_messages(windows: WindowChoice) -> list[str]:
     messages = []
     if windows.gap_below_manifold is not None and windows.gap_below_manifold <= 0:
         messages.append(f"warning: the excluded bands overlap the manifold by {-windows.gap_below_manifold:.3f} eV")
+    if windows.gap_above_manifold is not None and windows.gap_above_manifold >= ISOLATION_GAP_EV:
+        messages.append(
+            f"the {windows.num_wann} states lie {windows.gap_above_manifold:.3f} eV under the next ones: the frozen "
+            "window takes them all"
+        )
     if windows.frozen_window_lowered:
         messages.append(f"warning: the frozen window was lowered to {windows.dis_froz_max:.3f} eV to fit num_wann")
     return messages

@@ -8,10 +8,16 @@ from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 from aiida_orbmag.physics.fourier import FourierInterpolator
 
 
-def bands_at(model, kpoints, *, conventions=DEFAULT_CONVENTIONS, rotation=None):
+def _bands_at(model, kpoints, *, conventions=DEFAULT_CONVENTIONS, rotation=None):
     """Band basis of ``model`` at Cartesian ``kpoints`` (nk, 2)."""
     interpolator = FourierInterpolator(model, conventions)
     return band_basis(interpolator.at(np.asarray(kpoints, dtype=float)), conventions.degeneracy_tol, rotation=rotation)
+
+
+@pytest.fixture
+def bands_at():
+    """``bands_at(model, kpoints, *, conventions=..., rotation=None)``: the band basis at Cartesian k-points."""
+    return _bands_at
 
 
 @pytest.fixture

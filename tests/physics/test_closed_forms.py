@@ -12,8 +12,6 @@ from aiida_orbmag.physics.reference_models import (
     two_band_vectors,
 )
 
-from .conftest import bands_at
-
 
 def _metric_of_unit_vector(d, grad_d):
     """(k, i, l) d_i dhat . d_l dhat for d (k, c) with gradients (k, i, c)."""
@@ -29,7 +27,7 @@ def _epsilon_contraction(grad_scalar, metric):
     return grad_scalar[:, None, 0] * metric[:, :, 1] - grad_scalar[:, None, 1] * metric[:, :, 0]
 
 
-def test_two_band_first_term_and_metric(random_kpoints):
+def test_two_band_first_term_and_metric(random_kpoints, bands_at):
     """Lower band: T1 = -(e/hbar) eps_jl d_j d0 G_il / |d| with G = (1/4) d_i dhat . d_l dhat."""
     bands = bands_at(two_band_model(), random_kpoints)
     d0, grad_d0, d, grad_d = two_band_vectors(random_kpoints)
@@ -45,7 +43,7 @@ def test_two_band_first_term_and_metric(random_kpoints):
     assert np.allclose(geometry.lambda_first_term(bands)[:, :, 1], -expected_t1, rtol=1e-9, atol=1e-12)
 
 
-def test_gamma_model_cluster_first_term(random_kpoints):
+def test_gamma_model_cluster_first_term(random_kpoints, bands_at):
     """Doubly degenerate lower cluster: sum_D T1 = -(e/hbar) eps_jl d_j eps0 G^D_il / |d|,
     with G^D = (1/2) d_i dhat . d_l dhat."""
     bands = bands_at(gamma_matrix_model(), random_kpoints)
@@ -62,7 +60,7 @@ def test_gamma_model_cluster_first_term(random_kpoints):
     assert np.abs(expected_t1).max() > 1e-3
 
 
-def test_two_band_berry_curvature_moment_and_chern_number():
+def test_two_band_berry_curvature_moment_and_chern_number(bands_at):
     """Two-band identities: m_lower = (e_upper - e_lower) Omega_lower / 2; C = 0 for |mass| > 2, |C| = 1 for
     |mass| < 2."""
     from aiida_orbmag.physics.kgrid import uniform_grid
@@ -78,7 +76,7 @@ def test_two_band_berry_curvature_moment_and_chern_number():
     assert chern_number(two_band_model(mass=2.5), 1, (48, 48)) == pytest.approx(0.0, abs=1e-8)
 
 
-def test_berry_curvature_with_the_position_matrix_is_gauge_invariant(random_kpoints):
+def test_berry_curvature_with_the_position_matrix_is_gauge_invariant(random_kpoints, bands_at):
     """Conventions I and II differ by a k-dependent gauge transformation: with the full position matrix (whose
     Wannier-gauge curvature term matters) the Berry curvature and orbital moment agree point by point."""
     from aiida_orbmag.physics.reference_models import random_model

@@ -9,8 +9,6 @@ from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer, random_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
-from .conftest import bands_at
-
 SETTINGS = {"mu": [-0.2, 0.0, 0.4], "temperature": [0.0, 200.0], "kmesh": (24, 24)}
 TIGHT_BINDING = Conventions(bloch_convention="I", position_operator="diagonal")
 TIGHT_BINDING_II = Conventions(bloch_convention="II", position_operator="diagonal")
@@ -61,7 +59,7 @@ def test_uniform_shift_of_all_positions(model):
     _assert_same_response(model, shifted)
 
 
-def test_random_rotations_inside_degenerate_clusters(random_kpoints):
+def test_random_rotations_inside_degenerate_clusters(random_kpoints, bands_at):
     """U(2) rotations of the PT pairs at every k leave cluster sums of Lambda, G and m unchanged pointwise."""
     rng = np.random.default_rng(4)
 

@@ -9,8 +9,6 @@ from aiida_orbmag.physics.conventions import Conventions
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer, gamma_matrix_model, two_band_model
 from aiida_orbmag.physics.response import compute_susceptibility
 
-from .conftest import bands_at
-
 
 def _cluster_sum(values, bands):
     """Sum a (..., n) per-band array over the bands of each cluster, returned per band (gauge invariant)."""
@@ -23,7 +21,7 @@ def _cluster_sum(values, bands):
     [two_band_model(), gamma_matrix_model(), cri3_like_bilayer(), cri3_like_bilayer(zeeman=0.1)],
     ids=["two_band", "gamma_pt", "cri3_like_pt", "cri3_like_split"],
 )
-def test_metric_derivative_against_finite_differences(model, random_kpoints):
+def test_metric_derivative_against_finite_differences(model, random_kpoints, bands_at):
     """d_j G^D_il (cluster-summed) from the covariant-derivative formula equals a central difference of G^D."""
     step = 1e-5
     bands = bands_at(model, random_kpoints)
@@ -55,7 +53,7 @@ def test_metric_forms_agree_after_integration(model, mu):
     assert np.abs(analytic.chi[..., 0]).min() > 1e-5  # metallic, non-zero responses
 
 
-def test_metric_term_integrates_to_zero_in_an_insulator():
+def test_metric_term_integrates_to_zero_in_an_insulator(bands_at):
     """With mu in the gap the metric term's zone integral vanishes: chi is the first term alone."""
     model = cri3_like_bilayer()
     from aiida_orbmag.physics.kgrid import uniform_grid
@@ -70,7 +68,7 @@ def test_metric_term_integrates_to_zero_in_an_insulator():
 
 
 @pytest.mark.parametrize("model", [gamma_matrix_model(), cri3_like_bilayer(zeeman=0.1)], ids=["gamma_pt", "split"])
-def test_lambda_metric_term_is_the_curl_of_the_metric_derivative(model, random_kpoints):
+def test_lambda_metric_term_is_the_curl_of_the_metric_derivative(model, random_kpoints, bands_at):
     """The fast metric term (four components, real arithmetic) equals (1/2)(d_x G_iy - d_y G_ix) from the full
     quantum_metric_derivative."""
     bands = bands_at(model, random_kpoints)

@@ -3,8 +3,8 @@
 import pytest
 
 from aiida_orbmag.demo import nickel_bilayer
-from aiida_orbmag.physics.magnetic_orders import moment_vector
-from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain, spin_orientation
+from aiida_orbmag.physics.crystal_symmetry import moment_vector, spin_orientation
+from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 
 
 @pytest.fixture

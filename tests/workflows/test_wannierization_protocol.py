@@ -2,7 +2,7 @@
 
 import pytest
 
-from aiida_orbmag.workflows.protocols.utils import moment_vectors
+from aiida_orbmag.physics.crystal_symmetry import moment_vectors
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 
 FAMILY = "test/Ni/FR"

@@ -11,7 +11,6 @@ import copy
 import functools
 import pathlib
 
-import numpy as np
 import yaml
 from aiida import orm
 from aiida_quantumespresso.common.types import SpinType
@@ -19,7 +18,7 @@ from aiida_quantumespresso.workflows.protocols.utils import recursive_merge
 from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
 from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
 
-from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS, moment_vector
+from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS
 
 #: The fully relativistic family that ``aiida-orbmag pseudos install`` makes (SSSP has no spin-orbit files).
 DEFAULT_PSEUDO_FAMILY = "orbmag/pslibrary-1.0.0/PBE/FR"
@@ -58,20 +57,6 @@ def check_codes(codes: dict, required=WANNIER_CODES) -> None:
     missing = sorted(set(required) - set(codes))
     if missing:
         raise ValueError(f"codes lacks {missing}: give the {', '.join(required)} codes.")
-
-
-def moment_vectors(moments: dict) -> dict:
-    """Kind -> moment as QE / aiida-quantumespresso take it (mu_B along z, or (m, angle1, angle2) in degrees, angle1
-    from z) -> kind -> Cartesian vector (mu_B), as the quality report's PT check takes it."""
-    vectors = {}
-    for kind, moment in moments.items():
-        if np.isscalar(moment):
-            vectors[kind] = [0.0, 0.0, float(moment)]
-            continue
-        if len(moment) != 3:
-            raise ValueError(f"The moment of kind {kind} must be a number or (m, angle1, angle2) in degrees.")
-        vectors[kind] = moment_vector(float(moment[0]), moment[1:])
-    return vectors
 
 
 def placeholder_moments(structure: orm.StructureData) -> dict:
