@@ -106,7 +106,8 @@ def test_nscf_with_too_few_bands_gives_the_window_exit_code(inputs, planted_chil
 
 def test_nscf_bands_set_the_wannier90_parameters(inputs, planted_child):
     process = _process(inputs)
-    energies = np.tile(np.linspace(-6, 4, 16), (4, 1))  # 16 bands, 2/3 eV apart
+    # 16 bands 2/3 eV apart that disperse by 1 eV, so that no group of them is isolated
+    energies = np.linspace(-6, 4, 16)[None, :] + np.linspace(0.0, 1.0, 4)[:, None]
     outputs = {"output_parameters": orm.Dict({"fermi_energy": -1.0}), "output_band": _bands(energies)}
     process.ctx.workchain_nscf = planted_child(outputs=outputs)
     assert process.inspect_nscf() is None
