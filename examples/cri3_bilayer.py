@@ -23,12 +23,13 @@ centred on z = 0). The chain:
 Resources: ``--mpiprocs`` MPI processes of pw.x on localhost (``aiida-orbmag codes setup`` registers them); for a
 cluster, register your own codes and pass their labels with ``--codes pw=... pw2wannier90=... wannier90=...``.
 
-Runtime (not run to the end on the 2-core development machine; estimated from measured parts): the monolayer's
-spin-orbit Wannierisation with ``--protocol fast --cutoffs 30 240`` took 45 minutes on 2 cores (SCF 28, NSCF 6.5,
-pw2wannier90 3.2, bands 6.5 minutes). The bilayer has twice the atoms and bands in a similar cell, so each pw.x step
-costs about 4 to 5 times as much: about 3 to 4 hours for the Wannierisation, plus about 1 hour for the three
-collinear candidates, on 2 cores; with 32 cores of a cluster node, about 20 minutes in all. chi on the fast
-protocol's 48x48 mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py``).
+Runtime and status on the 2-core development machine (docs/topics/measured.md): the collinear antiferromagnetic SCF
+of step 2 takes 16 minutes at 30/240 Ry with 4 k-points; the spin-orbit SCF of step 3 diverges from its first
+iteration with Debian's pw.x 6.7 and the ld1.x-regenerated fully relativistic PAW files (it does so for every
+16-atom magnetic noncollinear cell tried, the monolayer's 2x1 supercell included, while the 8-atom monolayer
+converges), so this chain does not reach chi here yet. With working spin-orbit pseudopotentials, expect 3 to 4
+hours on 2 cores for the Wannierisation and about 20 minutes on a 32-core node; chi on the fast protocol's 48x48
+mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py``).
 """
 
 import argparse
