@@ -57,7 +57,7 @@ class WindowChoice:
 
 
 def choose_windows(
-    energies: np.ndarray, fermi_energy: float, num_wann: int, num_excluded: int, frozen_margin: float = 1.0
+    energies: np.ndarray, fermi_energy: float, num_wann: int, num_excluded: int, frozen_margin: float
 ) -> WindowChoice:
     """Band counts and frozen window for ``num_wann`` Wannier functions (energies and margins in eV).
 

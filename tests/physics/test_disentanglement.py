@@ -54,14 +54,14 @@ def test_an_isolated_group_is_frozen_whole_whatever_the_margin():
 
 
 def test_isolated_manifold_needs_no_window():
-    choice = choose_windows(_bands()[:, :6], fermi_energy=-0.5, num_wann=4, num_excluded=2)
+    choice = choose_windows(_bands()[:, :6], fermi_energy=-0.5, num_wann=4, num_excluded=2, frozen_margin=1.0)
     assert choice.dis_froz_max is None and "dis_froz_max" not in choice.wannier90_parameters()
     assert choice.frozen_window == pytest.approx((-3.0, _bands()[:, 5].max()))
 
 
 def test_too_few_bands_says_compute_more():
     with pytest.raises(ValueError, match="compute more bands"):
-        choose_windows(_bands(), fermi_energy=-0.5, num_wann=9, num_excluded=2)
+        choose_windows(_bands(), fermi_energy=-0.5, num_wann=9, num_excluded=2, frozen_margin=1.0)
 
 
 def test_deviation_matches_each_state_to_the_nearest_eigenvalue():
