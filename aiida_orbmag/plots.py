@@ -133,7 +133,8 @@ def plot_alpha_temperature(results: dict, mu: float, ax=None, component: str = "
         ax.plot(temperatures[order], slope * temperatures[order], "--", color="0.3", label="Mott (Sommerfeld)")
     ax.set_xlabel("T (K)")
     ax.set_ylabel(rf"$\alpha_{component}$ (nA nm/K)")
-    ax.set_title(rf"$\mu$ = {mu_grid[i]:.3f} eV")
+    where = _mu_label(results).replace(" (eV)", "")
+    ax.set_title(rf"{where} = {mu_grid[i]:.3f} eV")
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
     ax.legend(frameon=False)
     return ax

@@ -191,10 +191,7 @@ def plot_lambda_command(source, mu, fermi_energy, temperature, kmesh, no_mdrs, j
         node = _node(source, profile_name)
         stored = lambda_map_of_node(node)
         if mu is None and stored is not None:
-            attributes = stored.base.attributes
-            title = f"($\\mu$ = {attributes.get('mu_eV'):.3f} eV, T = {attributes.get('temperature_K'):g} K)"
-            figure = plots.plot_lambda_points(stored.get_array("kpoints"), stored.get_array("lambda"), title)
-            click.echo(f"Wrote {plots.save(figure, output)} (the stored map {stored.uuid})")
+            _draw_stored_lambda(stored, output)
             return
         model = model_of_node(node).get_model()
         fermi_energy = model.fermi_energy if fermi_energy is None else fermi_energy
@@ -220,3 +217,30 @@ def plot_lambda_command(source, mu, fermi_energy, temperature, kmesh, no_mdrs, j
         }
         json_file.write_text(json.dumps(document))
         click.echo(f"Wrote {json_file}")
+
+
+def _draw_stored_lambda(stored, output) -> None:
+    """A stored ``lambda_map`` (k-points in Cartesian 1/Å on the chain's uniform grid), folded onto the Gamma-centred
+    zone and drawn as the computed maps are; mu relative to the model's Fermi energy when it is known."""
+    import numpy as np
+
+    from aiida_orbmag import plots
+
+    creator = stored.creator
+    model = creator.inputs.tight_binding.get_model() if creator and "tight_binding" in creator.inputs else None
+    kpoints, values = stored.get_array("kpoints"), stored.get_array("lambda")
+    mu, temperature = stored.base.attributes.get("mu_eV"), stored.base.attributes.get("temperature_K")
+    fermi = None if model is None else model.fermi_energy
+    where = f"$\\mu$ = {mu:.3f} eV" if fermi is None else f"$\\mu - E_F$ = {mu - fermi:.3f} eV"
+    title = f"({where}, T = {temperature:g} K)"
+    n = int(round(np.sqrt(len(kpoints))))
+    if model is not None and n * n == len(kpoints):
+        reciprocal = model.reciprocal_lattice_2d
+        fractional = kpoints @ np.linalg.inv(reciprocal)
+        fractional = (fractional + 0.5) % 1.0 - 0.5  # onto [-1/2, 1/2): Gamma in the middle
+        order = np.lexsort((np.round(fractional[:, 1], 9), np.round(fractional[:, 0], 9)))
+        axis = np.sort(np.unique(np.round(fractional[:, 0], 9)))
+        figure = plots.plot_lambda_maps(axis, values[order].reshape(n, n, 2), reciprocal, title)
+    else:
+        figure = plots.plot_lambda_points(kpoints, values, title)
+    click.echo(f"Wrote {plots.save(figure, output)} (the stored map {stored.uuid})")

@@ -165,7 +165,9 @@ def _pseudo_rows(process: orm.ProcessNode | None) -> list[dict]:
     rows = []
     for pseudo in _pseudos(process):
         query = orm.QueryBuilder().append(orm.Node, filters={"id": pseudo.pk}, tag="pseudo")
-        query.append(orm.Group, with_node="pseudo", project="label")
+        query.append(
+            orm.Group, with_node="pseudo", project="label", filters={"type_string": {"like": "pseudo.family%"}}
+        )
         rows.append(
             {
                 "element": pseudo.base.attributes.get("element", None),
@@ -189,7 +191,7 @@ def provenance_report(node: orm.Node) -> dict:
             "pk": chain.pk,
             "label": chain.process_label,
             "version": chain.base.attributes.get("version", {}),
-            "extras": chain.base.extras.all,
+            "extras": {key: value for key, value in chain.base.extras.all.items() if not key.startswith("_")},
         }
         report["input_structure"] = _structure_source(chain.inputs.structure)
         if "magnetic_energies" in chain.outputs:

@@ -22,7 +22,7 @@ COLUMNS = {
     "state": ("state", "{}"),
     "ground_state": ("ground state", "{}"),
     "margin_meV": ("margin meV/M", "{:.2f}"),
-    "gap_eV": ("gap eV", "{:.3f}"),
+    "gap_eV": ("grid gap eV", "{:.3f}"),
     "allowed": ("chi allowed", "{}"),
     "chi_max": ("max|chi| nm/Ohm", "{:.3e}"),
     "mu_at_chi_max": ("at mu-E_F eV", "{:+.3f}"),
