@@ -123,12 +123,15 @@ class SusceptibilityScreening(BaseSubmissionController):
 
     @property
     def parent_group(self) -> orm.Group:
+        """The group of the structures to screen."""
         return orm.load_group(label=self.parent_group_label)
 
     def get_all_extras_to_submit(self):
+        """One ``(structure UUID,)`` per structure of the parent group."""
         return [(structure.uuid,) for structure in structures_of_group(self.parent_group)]
 
     def get_inputs_and_processclass_from_extras(self, extras_values):
+        """The builder of the chain of the structure with UUID ``extras_values[0]``."""
         structure = orm.load_node(extras_values[0])
         codes = {key: orm.load_code(pk) for key, pk in self.codes.items()}
         builder = susceptibility_builder(
