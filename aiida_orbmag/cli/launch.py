@@ -104,6 +104,27 @@ def _check_order(structures, order) -> None:
             )
 
 
+def _check_broker() -> None:
+    """Submitting needs a broker (the daemon's queue); refuse before anything is built or stored."""
+    from aiida.manage import get_manager
+
+    profile = get_manager().get_profile()
+    if profile.process_control_backend is None:
+        raise click.ClickException(
+            f"The profile {profile.name!r} has no broker, so nothing can be submitted to a daemon: use --run, or a "
+            "profile made by `verdi presto` (ZeroMQ broker) and `verdi daemon start`."
+        )
+
+
+def _caching_note() -> str | None:
+    from aiida.manage import get_config_option
+
+    if not get_config_option("caching.default_enabled"):
+        command = "verdi config set caching.default_enabled True"
+        return f"note: caching is off, so resubmitted chains rerun every step (`{command}`)"
+    return None
+
+
 def _options(num_mpiprocs: int) -> dict:
     return {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": num_mpiprocs}}
 
@@ -123,7 +144,7 @@ def _structure(identifier: str):
         structure = orm.StructureData(ase=atoms)
         if not atoms.pbc[2]:
             structure.pbc = (True, True, False)
-        return structure.store()
+        return structure  # stored only once every check has passed
     node = load_node(identifier, "structure")
     if not isinstance(node, orm.StructureData):
         raise click.ClickException(f"Node {node.pk} is a {type(node).__name__}, not a StructureData.")
@@ -169,6 +190,9 @@ def launch_susceptibility(structure, profile_name, code_specs, protocol, pseudo_
     families = _families(pseudo_family, collinear_pseudo_family)
     _check_pseudopotentials([node], families)
     _check_order([node], order)
+    if daemon:
+        _check_broker()
+    node.store()
     builder = susceptibility_builder(
         node, codes, protocol, *families, order, spin_axis, _overrides(overrides), _options(num_mpiprocs)
     )
@@ -234,6 +258,8 @@ def screen(structures_group, group_label, max_concurrent, profile_name, code_spe
     families = _families(pseudo_family, collinear_pseudo_family)
     _check_pseudopotentials(structures, families)
     _check_order(structures, order)
+    if not dry_run:
+        _check_broker()
     orm.Group.collection.get_or_create(label=group_label)
     controller = SusceptibilityScreening(
         parent_group_label=source.label, group_label=group_label, max_concurrent=max_concurrent,
@@ -251,6 +277,8 @@ def screen(structures_group, group_label, max_concurrent, profile_name, code_spe
         released = controller.release_failed()
         for node in released:
             click.echo(f"Failed chain <{node.pk}> moved to {group_label}/failed; its structure is submitted again.")
+        if released and _caching_note():
+            click.echo(_caching_note())
         for (uuid,), node in controller.submit_batch().items():
             click.echo(f"Submitted SusceptibilityWorkChain<{node.pk}> for {node.base.extras.get('formula')} ({uuid})")
         done = controller.num_already_run - controller.num_active_slots

@@ -162,22 +162,26 @@ def _structure_source(structure: orm.StructureData | None) -> list[dict]:
 
 
 def _pseudo_rows(process: orm.ProcessNode | None) -> list[dict]:
-    rows = []
-    for pseudo in _pseudos(process):
-        query = orm.QueryBuilder().append(orm.Node, filters={"id": pseudo.pk}, tag="pseudo")
-        query.append(
-            orm.Group, with_node="pseudo", project="label", filters={"type_string": {"like": "pseudo.family%"}}
-        )
-        rows.append(
-            {
+    """One row per pseudopotential file of ``process`` (the kinds that use it, md5, the families holding it)."""
+    rows = {}
+    for link in process.base.links.get_incoming(link_type=LinkType.INPUT_CALC).all() if process else []:
+        if not link.link_label.startswith("pseudos"):
+            continue
+        pseudo = link.node
+        if pseudo.uuid not in rows:
+            query = orm.QueryBuilder().append(orm.Node, filters={"id": pseudo.pk}, tag="pseudo")
+            families = {"type_string": {"like": "pseudo.family%"}}
+            query.append(orm.Group, with_node="pseudo", project="label", filters=families)
+            rows[pseudo.uuid] = {
                 "element": pseudo.base.attributes.get("element", None),
                 "filename": pseudo.filename,
                 "md5": pseudo.base.attributes.get("md5", None),
                 "uuid": pseudo.uuid,
                 "families": sorted(query.all(flat=True)),
+                "kinds": [],
             }
-        )
-    return rows
+        rows[pseudo.uuid]["kinds"].append(link.link_label.split("__")[-1])
+    return [{**row, "kinds": sorted(row["kinds"])} for row in rows.values()]
 
 
 def provenance_report(node: orm.Node) -> dict:
@@ -239,10 +243,12 @@ def format_report(report: dict) -> str:
     lines.append("pseudopotentials of the SCF:")
     for row in report["pseudopotentials"]:
         families = ", ".join(row["families"]) or "none"
-        lines.append(f"  {row['element']:3s} {row['filename']}  md5 {row['md5']}  families {families}")
+        kinds = ", ".join(row["kinds"])
+        lines.append(f"  {row['element']:3s} {row['filename']}  md5 {row['md5']}  kinds {kinds}  families {families}")
     lines.append("steps (code @ computer, version; parameters):")
     for name, step in report["steps"].items():
-        where = f"{step.get('code')} @ {step.get('computer')}, version {step.get('version')}" if "code" in step else ""
+        version = step.get("version") or "not recorded in its output"
+        where = f"{step.get('code')} @ {step.get('computer')}, version {version}" if "code" in step else ""
         lines.append(f"  {name}: {step['type']} {step['uuid']} (PK {step['pk']}) exit {step['exit_status']} {where}")
         for label, value in step["parameters"].items():
             lines.append(f"    {label}: {json.dumps(value, sort_keys=True, default=str)}")

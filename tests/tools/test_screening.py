@@ -7,6 +7,7 @@ import pytest
 from aiida import orm
 from click.testing import CliRunner
 
+import aiida_orbmag.cli.launch
 from aiida_orbmag.cli.main import cli
 from aiida_orbmag.demo import FAMILIES, PSEUDO_DIR
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
@@ -31,6 +32,8 @@ def recorded_submissions(monkeypatch, planted_codes):
         return orm.WorkflowNode(process_type="aiida.workflows:orbmag.susceptibility").store()
 
     monkeypatch.setattr(aiida_submission_controller.base.engine, "submit", submit)
+    # the test profile has no broker: the check that refuses submission without one is tested on its own below
+    monkeypatch.setattr(aiida_orbmag.cli.launch, "_check_broker", lambda: None)
     return builders
 
 
@@ -133,3 +136,17 @@ def test_launch_susceptibility_submits_one_chain(recorded_submissions, monkeypat
     assert tuple(builder.structure.pbc) == (True, True, False)
     (node,) = orm.load_group(f"one-{tmp_path.name}").nodes
     assert node.base.extras.get("protocol") == "fast" and node.base.extras.get("formula") == "Ni2"
+
+
+def test_a_profile_without_broker_is_refused_before_submission(planted_codes, tmp_path):
+    """The test profile has no broker: `screen` and `launch` say so in one line and submit nothing."""
+    if not PSEUDO_DIR.is_dir():
+        pytest.skip("Debian's quantum-espresso-data is not installed")
+    source = f"ni-{tmp_path.name}"
+    _run("structures", "demo", "-G", source)
+    result = _run("screen", source, "-G", f"{source}/out", *NI_FAMILIES)
+    assert result.exit_code == 1 and "has no broker" in result.output
+    structure = next(iter(orm.load_group(source).nodes))
+    launched = _run("launch", "susceptibility", structure.pk, *NI_FAMILIES)
+    assert launched.exit_code == 1 and "has no broker" in launched.output
+    assert not orm.QueryBuilder().append(orm.WorkflowNode, filters={"extras.source_structure": structure.uuid}).count()
