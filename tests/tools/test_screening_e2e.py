@@ -16,9 +16,13 @@ from aiida_orbmag.demo import FAMILIES, PSEUDO_DIR
 from aiida_orbmag.tools.results import format_table, results_table
 
 #: the demo's choices on the fast protocol: the order and spin axis fixed, the projected subspace's Wannier functions,
-#: no off-grid check, and a small chi grid (finite chi is what is asserted here, not converged numbers)
+#: no off-grid check, 6x6 k-points everywhere, and a small chi grid (finite chi is asserted here, not converged
+#: numbers)
 OVERRIDES = """
+magnetic:
+  scf: {kpoints_distance: 0.5}
 wannierization:
+  scf: {kpoints_distance: 0.5}
   check_interpolation: false
   wannier90_parameters: {num_iter: 0, dis_num_iter: 0}
 susceptibility_parameters:
