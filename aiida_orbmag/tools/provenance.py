@@ -9,6 +9,8 @@ is one failed check of :func:`chain_checks`. Nodes are named by UUID (PKs differ
 
 from __future__ import annotations
 
+import re
+
 from aiida import orm
 from aiida.common.links import LinkType
 
@@ -93,13 +95,29 @@ def chain_checks(chi: orm.ArrayData) -> list[tuple[str, bool]]:
     ]
 
 
+#: how each code prints its version at the top of its output: Quantum ESPRESSO "Program PWSCF v.6.7MaX starts",
+#: wannier90 "Release: 3.1.0"
+VERSION_PATTERNS = (re.compile(r"Program\s+\S+\s+v\.(\S+)"), re.compile(r"Release:\s*(\S+)"))
+
+
 def _version(process: orm.CalcJobNode) -> str | None:
+    """The code's version: from its parsed output_parameters, else from the head of its retrieved output file."""
     outputs = process.outputs
     if "output_parameters" in outputs:
         parameters = outputs.output_parameters.get_dict()
         for key in ("creator_version", "code_version", "version"):
             if parameters.get(key):
                 return str(parameters[key])
+    if "retrieved" not in outputs:
+        return None
+    retrieved = outputs.retrieved
+    for name in (process.get_option("output_filename"), "aiida.wout", "aiida.out"):
+        if name and name in retrieved.base.repository.list_object_names():
+            head = retrieved.base.repository.get_object_content(name)[:20000]
+            for pattern in VERSION_PATTERNS:
+                match = pattern.search(head)
+                if match:
+                    return match.group(1)
     return None
 
 

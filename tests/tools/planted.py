@@ -78,6 +78,11 @@ def _calcjob(entry_point, computer, code, inputs: dict, outputs: dict) -> orm.Ca
         node.base.links.add_incoming(data.store(), LinkType.INPUT_CALC, label)
     node.store()
     for label, data in outputs.items():
+        if isinstance(data, str):  # the text of the retrieved output file
+            name = "aiida.wout" if "Release" in data else "aiida.out"
+            folder = orm.FolderData()
+            folder.base.repository.put_object_from_bytes(data.encode(), name)
+            label, data = "retrieved", folder
         data.base.links.add_incoming(node, LinkType.CREATE, label)
         data.store()
     node.seal()
@@ -130,15 +135,24 @@ def planted_chain(codes: dict, computer, pseudo, model_folder, missing: str | No
     p2w_inputs = {"parameters": orm.Dict({"INPUTPP": {"write_amn": True}})}
     if missing != "nscf":
         p2w_inputs["parent_folder"] = remote["n"]
+    p2w_stdout = "\n     Program PW2WANNIER v.6.7MaX starts on  4Dec2026\n"
     _calcjob(
-        "quantumespresso.pw2wannier90", computer, codes["pw2wannier90"], p2w_inputs, {"remote_folder": remote["p"]}
+        "quantumespresso.pw2wannier90",
+        computer,
+        codes["pw2wannier90"],
+        p2w_inputs,
+        {"remote_folder": remote["p"], "retrieved": p2w_stdout},
     )
     _calcjob(
         "orbmag.wannier90",
         computer,
         codes["wannier90"],
         {"remote_input_folder": remote["p"], "parameters": orm.Dict({"num_wann": 24, "num_iter": 0})},
-        {"tight_binding": tight_binding, "output_parameters": orm.Dict({"number_wannier_functions": 24})},
+        {
+            "tight_binding": tight_binding,
+            "output_parameters": orm.Dict({"number_wannier_functions": 24}),
+            "retrieved": "             |      Release: 3.1.0        5th March    2020      |\n",
+        },
     )
     candidates = {
         "ferromagnetic": {"moments": [1.0, 1.0], "num_magnetic": 2, "status": "finished"},

@@ -30,6 +30,8 @@ def test_check_passes_on_a_complete_chain(make_planted_chain):
         "magnetic_point_group",
         "chemical_potential_range",
         "pw@localhost",
+        "pw2wannier90@localhost @ localhost, version 6.7MaX",
+        "wannier90@localhost @ localhost, version 3.1.0",
         "aiida-orbmag (chi computed with)",
     ):
         assert expected in result.output, expected
