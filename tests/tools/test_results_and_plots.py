@@ -65,6 +65,7 @@ def test_results_table_one_row_per_chain(screened_group, tmp_path):
         (["results", "no-such-group"], "No group with label"),
         (["results", "GROUP", "--sort", "colour"], "is not a column"),
         (["screen", "GROUP", "-G", "out"], "holds no structures"),
+        (["results", "STRUCTURES"], "holds no work chains"),
         (["launch", "susceptibility", "987654321"], "No structure with PK or UUID"),
         (["launch", "susceptibility", "CHAIN"], "not a StructureData"),
         (["launch", "susceptibility", "STRUCTURE", "--codes", "pw=no-such-code@nowhere"], "No code 'no-such-code"),
@@ -74,7 +75,14 @@ def test_results_table_one_row_per_chain(screened_group, tmp_path):
 )
 def test_bad_input_gives_one_error_line(screened_group, args, message, tmp_path):
     group, chain, _ = screened_group
-    names = {"GROUP": group.label, "CHAIN": str(chain.pk), "STRUCTURE": str(chain.inputs.structure.pk)}
+    structures = orm.Group(label=f"{group.label}-structures").store()
+    structures.add_nodes([chain.inputs.structure])
+    names = {
+        "GROUP": group.label,
+        "CHAIN": str(chain.pk),
+        "STRUCTURE": str(chain.inputs.structure.pk),
+        "STRUCTURES": structures.label,
+    }
     result = _run(*[names.get(a, a) for a in args])
     assert result.exit_code != 0
     errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
