@@ -229,12 +229,21 @@ def provenance_report(node: orm.Node) -> dict:
     report["pseudopotentials"] = _pseudo_rows(s["scf"])
     processes = ("scf", "nscf", "pw2wannier90", "wannier90", "point_group", "symmetry_step", "susceptibility")
     report["steps"] = {name: _process(s[name]) for name in processes if s[name] is not None}
+    on_path = {step["uuid"] for step in report["steps"].values()}
+    others = [] if chain is None else [node for node in chain.called_descendants if node.uuid not in on_path]
+    others = sorted((n for n in others if isinstance(n, orm.CalculationNode)), key=lambda node: node.ctime)
+    report["other_steps"] = [{"call_link_label": _call_label(node), **_process(node)} for node in others]
     summary = chi.creator.outputs.summary.get_dict() if chi.creator and "summary" in chi.creator.outputs else {}
     report["package_version"] = {
         "aiida-orbmag (chi computed with)": summary.get("aiida_orbmag_version"),
         "aiida-orbmag (this query)": __version__,
     }
     return report
+
+
+def _call_label(node: orm.ProcessNode) -> str | None:
+    links = node.base.links.get_incoming(link_type=(LinkType.CALL_CALC, LinkType.CALL_WORK)).all()
+    return links[0].link_label if links else None
 
 
 def format_report(report: dict) -> str:
@@ -265,15 +274,28 @@ def format_report(report: dict) -> str:
         lines.append(f"  {row['element']:3s} {row['filename']}  md5 {row['md5']}  kinds {kinds}  families {families}")
     lines.append("steps (code @ computer, version; parameters):")
     for name, step in report["steps"].items():
-        version = step.get("version") or "not recorded in its output"
-        where = f"{step.get('code')} @ {step.get('computer')}, version {version}" if "code" in step else ""
-        lines.append(f"  {name}: {step['type']} {step['uuid']} (PK {step['pk']}) exit {step['exit_status']} {where}")
-        for label, value in step["parameters"].items():
-            lines.append(f"    {label}: {json.dumps(value, sort_keys=True, default=str)}")
+        lines += _step_lines(name, step)
+    if report.get("other_steps"):
+        lines.append("the chain's other steps (candidates, wannier90 -pp, off-grid bands, reports):")
+    for step in report.get("other_steps", []):
+        lines += _step_lines(step["call_link_label"], step)
     lines.append(f"package versions: {report['package_version']}")
     lines.append("provenance checks:")
     lines += [f"  [{'ok' if ok else 'MISSING'}] {name}" for name, ok in report["checks"]]
     return "\n".join(lines)
+
+
+def _step_lines(name: str, step: dict) -> list[str]:
+    """A step's line (type, UUID, PK, exit status, code @ computer and version) and one line per parameter."""
+    import json
+
+    version = step.get("version") or "not recorded in its output"
+    where = f"{step.get('code')} @ {step.get('computer')}, version {version}" if "code" in step else ""
+    lines = [f"  {name}: {step['type']} {step['uuid']} (PK {step['pk']}) exit {step['exit_status']} {where}"]
+    lines += [
+        f"    {label}: {json.dumps(value, sort_keys=True, default=str)}" for label, value in step["parameters"].items()
+    ]
+    return lines
 
 
 def _trail(row: dict) -> str:
