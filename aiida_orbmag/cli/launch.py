@@ -226,16 +226,22 @@ def launch_susceptibility(structure, profile_name, code_specs, protocol, pseudo_
 @MPIPROCS
 @click.option("--wait/--no-wait", default=False, show_default=True, help="Keep submitting until every chain is done.")
 @click.option("--interval", type=click.IntRange(min=1), default=30, show_default=True, help="Seconds between batches.")
+@click.option(
+    "--max-retries", type=click.IntRange(min=0), default=1, show_default=True,
+    help="Times a structure whose chain failed is submitted again.",
+)  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Only say what would be submitted.")
 def screen(structures_group, group_label, max_concurrent, profile_name, code_specs, protocol, pseudo_family,
-           collinear_pseudo_family, order, spin_axis, overrides, num_mpiprocs, wait, interval, dry_run):  # fmt: skip
+           collinear_pseudo_family, order, spin_axis, overrides, num_mpiprocs, wait, interval, max_retries,
+           dry_run):  # fmt: skip
     """Run orbmag.susceptibility on every structure of STRUCTURES_GROUP (label, PK or UUID), at most
     --max-concurrent at a time, collecting the chains in --group with extras (formula, source_structure, stacking,
     layers, strain, protocol).
 
     Rerunning the same command resumes: it submits only the structures without a chain, and those whose chain failed
-    (moved to the group LABEL/failed); with caching on (`verdi config set caching.default_enabled True`) their
-    finished steps are reused. Pseudopotentials missing for any element are reported before anything is submitted.
+    (moved to the group LABEL/failed; at most --max-retries times per structure); with caching on
+    (`verdi config set caching.default_enabled True`) their finished steps are reused. Pseudopotentials missing for
+    any element are reported before anything is submitted.
 
     Examples:
 
@@ -265,7 +271,7 @@ def screen(structures_group, group_label, max_concurrent, profile_name, code_spe
         parent_group_label=source.label, group_label=group_label, max_concurrent=max_concurrent,
         codes={key: code.pk for key, code in codes.items()}, protocol=protocol, pseudo_family=families[0],
         collinear_pseudo_family=families[1], order=order, spin_axis=spin_axis, overrides=_overrides(overrides),
-        options=_options(num_mpiprocs),
+        options=_options(num_mpiprocs), max_retries=max_retries,
     )  # fmt: skip
     if dry_run:
         waiting = controller.submit_new_batch(dry_run=True)

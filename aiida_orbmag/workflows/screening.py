@@ -113,6 +113,7 @@ class SusceptibilityScreening(BaseSubmissionController):
     spin_axis: tuple[float, float] | None = None
     overrides: dict | None = None
     options: dict | None = None
+    max_retries: int = 1
     unique_extra_keys: tuple = ("source_structure",)
 
     @field_validator("parent_group_label")
@@ -150,14 +151,19 @@ class SusceptibilityScreening(BaseSubmissionController):
 
     def release_failed(self) -> list[orm.ProcessNode]:
         """Move the failed chains of the group to ``<group_label>/failed``, so that the next batch submits them
-        again (their finished steps are reused from the cache when caching is on)."""
+        again (their finished steps are reused from the cache when caching is on); a structure whose chain failed
+        ``max_retries`` times already keeps its last failed chain in the group and is not submitted again."""
+        archive, _ = orm.Group.collection.get_or_create(label=f"{self.group_label}/failed")
+        query = orm.QueryBuilder().append(orm.Group, filters={"id": archive.pk}, tag="group")
+        query.append(orm.ProcessNode, with_group="group", project="extras.source_structure")
+        earlier = query.all(flat=True)
         failed = [
             node
             for node in self.get_all_submitted_processes().values()
-            if node.is_excepted or node.is_killed or (node.is_finished and not node.is_finished_ok)
+            if (node.is_excepted or node.is_killed or (node.is_finished and not node.is_finished_ok))
+            and earlier.count(node.base.extras.get("source_structure", None)) < self.max_retries
         ]
         if failed:
-            archive, _ = orm.Group.collection.get_or_create(label=f"{self.group_label}/failed")
             archive.add_nodes(failed)
             self.group.remove_nodes(failed)
         return failed

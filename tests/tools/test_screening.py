@@ -72,10 +72,13 @@ def test_screen_throttles_and_resumes(recorded_submissions, tmp_path):
     assert len(sources) == len(set(sources)) == 3  # one chain per structure, the failed one resubmitted
     assert [node.pk for node in orm.load_group(f"{target}/failed").nodes] == [chains[1].pk]
     assert len(recorded_submissions) == 4
+    # the resubmitted chain fails again: with --max-retries 1 it stays in the group, failed, and is not resubmitted
+    source_of_failed = chains[1].base.extras.get("source_structure")
     for node in orm.load_group(target).nodes:
         if not node.is_sealed:
-            _finish(node, 0)
+            _finish(node, 403 if node.base.extras.get("source_structure") == source_of_failed else 0)
     last = _run(*screen)
+    assert "moved to" not in last.output and len(orm.load_group(target).nodes) == 3
     assert last.output.count("Submitted") == 0 and "0 to submit" in last.output
 
 
