@@ -84,9 +84,30 @@ def test_screen_throttles_and_resumes(recorded_submissions, tmp_path):
 
 def test_missing_pseudopotentials_are_reported_before_submission(recorded_submissions, tmp_path):
     source = f"crx3-{tmp_path.name}"
-    made = _run("structures", "crx3", "-G", source, "--halogen", "I", "--layers", 1, "--layers", 2)
+    made = _run(
+        "structures",
+        "crx3",
+        "-G",
+        source,
+        "--halogen",
+        "I",
+        "--layers",
+        1,
+        "--layers",
+        2,
+        "--strain",
+        0,
+        "--strain",
+        0.02,
+    )
     assert made.exit_code == 0, made.output
-    assert orm.load_group(source).count() == 3  # the monolayer and the two bilayer stackings
+    structures = list(orm.load_group(source).nodes)
+    assert len(structures) == 6  # the monolayer and the two bilayer stackings, each unstrained and strained
+    assert {s.base.extras.get("stacking") for s in structures} == {"monolayer", "monoclinic", "rhombohedral"}
+    for structure in structures:  # CrI3's bulk a = 6.87 Å, strained biaxially; made by the calcfunction
+        a = 6.87 * (1 + structure.base.extras.get("strain"))
+        assert structure.cell[0][0] == pytest.approx(a) and structure.creator.process_label == "chromium_trihalide"
+        assert structure.get_formula() == ("Cr2I6" if structure.base.extras.get("layers") == 1 else "Cr4I12")
     result = _run("screen", source, "-G", f"{source}/out")
     assert result.exit_code == 1
     assert "lacks Cr, I" in result.output and "`aiida-orbmag pseudos install -e Cr -e I`" in result.output
