@@ -34,6 +34,10 @@ susceptibility_parameters:
 """
 
 
+#: seconds the daemon may take to quit with running processes
+STOP_TIMEOUT = 300
+
+
 def _cli(*args):
     result = CliRunner().invoke(cli, [str(a) for a in args])
     print(result.output)
@@ -91,13 +95,16 @@ def test_screening_on_a_daemon_survives_a_restart(
             assert first.count("Submitted") == 2
             first_pks = {node.pk for node in orm.load_group("ni/fast").nodes}
             time.sleep(90)  # the first SCFs are running
-            daemon.stop_daemon(wait=True)
+            # a worker with running processes takes longer to quit than daemon.timeout (20 s) on a loaded machine:
+            # measured, the first run of this test failed here
+            daemon.stop_daemon(wait=True, timeout=STOP_TIMEOUT)
             assert _cli(*screen).count("Submitted") == 0  # two still unfinished: throttled, nothing resubmitted
             daemon.start_daemon(number_workers=1)
             rest = _cli(*screen, "--wait")
             assert rest.count("Submitted") == 1 and "moved to" not in rest
         finally:
-            daemon.stop_daemon(wait=True)
+            if daemon.is_daemon_running:
+                daemon.stop_daemon(wait=True, timeout=STOP_TIMEOUT)
         elapsed = time.perf_counter() - start
         chains = list(orm.load_group("ni/fast").nodes)
         assert first_pks < {node.pk for node in chains} and len(chains) == 3
