@@ -133,7 +133,8 @@ def plot_alpha_temperature(results: dict, mu: float, ax=None, component: str = "
         ax.plot(temperatures[order], slope * temperatures[order], "--", color="0.3", label="Mott (Sommerfeld)")
     ax.set_xlabel("T (K)")
     ax.set_ylabel(rf"$\alpha_{component}$ (nA nm/K)")
-    ax.set_title(rf"$\mu$ = {mu_grid[i]:.3f} eV")
+    where = _mu_label(results).replace(" (eV)", "")
+    ax.set_title(rf"{where} = {mu_grid[i]:.3f} eV")
     ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
     ax.legend(frameon=False)
     return ax
@@ -159,6 +160,47 @@ def plot_lambda_maps(fractional_k: np.ndarray, values: np.ndarray, reciprocal_la
         axis.set_title(rf"$\Lambda_{name}(\mathbf{{k}})$ {title}")
         fig.colorbar(mesh, ax=axis, label=r"$(e/\hbar)$ Å$^3$")
     return fig
+
+
+def plot_lambda_points(kpoints: np.ndarray, values: np.ndarray, title: str = ""):
+    """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³) at stored k-points (nk, 2) in Cartesian 1/Å (a ``lambda_map`` node)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.9), constrained_layout=True)
+    for axis, c, name in zip(axes, range(2), COMPONENTS, strict=True):
+        limit = float(np.abs(values[:, c]).max()) or 1.0
+        mesh = axis.tripcolor(kpoints[:, 0], kpoints[:, 1], values[:, c], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        axis.set_aspect("equal")
+        axis.set_xlabel(r"$k_x$ (1/Å)")
+        axis.set_ylabel(r"$k_y$ (1/Å)")
+        axis.set_title(rf"$\Lambda_{name}(\mathbf{{k}})$ {title}")
+        fig.colorbar(mesh, ax=axis, label=r"$(e/\hbar)$ Å$^3$")
+    return fig
+
+
+def plot_bands(distance, wannier, ticks, labels, dft=(), fermi_energy=None, window=None, ax=None):
+    """Wannier bands (lines) against DFT bands (dots) along a high-symmetry path, energies relative to E_F (eV).
+
+    :param distance: (nk,) path coordinate (1/Å) of the Wannier k-points; ``wannier``: (nk, nb) energies (eV).
+    :param ticks, labels: positions (1/Å) and names of the high-symmetry points.
+    :param dft: (label, x (n,), energies (n, nb_dft)) of DFT k-points lying on the path.
+    :param window: (emin, emax) eV relative to E_F, the energy range drawn.
+    """
+    ax = ax if ax is not None else plt.subplots(figsize=(4.6, 4.2), constrained_layout=True)[1]
+    shift = fermi_energy or 0.0
+    ax.plot(distance, np.asarray(wannier) - shift, color="C0", lw=1.0)
+    ax.plot([], [], color="C0", lw=1.0, label="Wannier")
+    for (name, x, energies), marker in zip(dft, ("o", "s", "^"), strict=False):
+        x, energies = np.asarray(x), np.asarray(energies) - shift
+        ax.plot(np.repeat(x, energies.shape[1]), energies.ravel(), marker, ms=3, mfc="none", color="C3", label=name)
+    for tick in ticks:
+        ax.axvline(tick, color="0.7", lw=0.6)
+    ax.axhline(0.0, color="0.4", lw=0.6, ls="--")
+    ax.set_xticks(ticks, [r"$\Gamma$" if label == "G" else label for label in labels])
+    ax.set_xlim(distance[0], distance[-1])
+    if window is not None:
+        ax.set_ylim(*window)
+    ax.set_ylabel(r"$E - E_F$ (eV)" if fermi_energy is not None else r"$E$ (eV)")
+    ax.legend(frameon=False, loc="upper right", fontsize="small")
+    return ax
 
 
 def save(figure_or_axis, path) -> Path:

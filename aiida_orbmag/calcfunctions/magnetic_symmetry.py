@@ -48,3 +48,15 @@ def magnetic_point_group(structure, magnetic_moments):
     operations = in_plane_operations(structure, magnetic_moments.get_dict())
     allowed = symmetry.allowed_response(symmetry.operations_from_dicts(operations))
     return orm.Dict({"operations": operations, "num_operations": len(operations), "allowed": allowed.as_dict()})
+
+
+@calcfunction
+def parameters_with_symmetry(parameters, symmetry):
+    """The parameters (Dict) of ``orbmag.compute_susceptibility`` with the operations of ``symmetry`` (the Dict of
+    :func:`magnetic_point_group`) as ``symmetry_operations``, unless the parameters already give some (then kept).
+
+    A calcfunction, so that the graph links chi through these parameters to the magnetic point group."""
+    merged = parameters.get_dict()
+    if merged.get("symmetry_operations") is None:
+        merged["symmetry_operations"] = symmetry["operations"]
+    return orm.Dict(merged)

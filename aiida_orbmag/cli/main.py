@@ -18,8 +18,11 @@ import numpy as np
 
 from aiida_orbmag import __version__
 from aiida_orbmag.cli.codes import codes
+from aiida_orbmag.cli.launch import launch, screen
 from aiida_orbmag.cli.plot import plot
 from aiida_orbmag.cli.pseudos import pseudos
+from aiida_orbmag.cli.query import provenance, results
+from aiida_orbmag.cli.structures import structures
 from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 from aiida_orbmag.physics.kgrid import DEFAULT_MAX_KPOINTS, MAX_CHEMICAL_POTENTIALS, check_kmesh
 
@@ -317,6 +320,11 @@ def _checks_text(summary: dict, fermi_energy: float | None = None) -> str:
 cli.add_command(pseudos)
 cli.add_command(codes)
 cli.add_command(plot)
+cli.add_command(launch)
+cli.add_command(screen)
+cli.add_command(structures)
+cli.add_command(results)
+cli.add_command(provenance)
 
 if __name__ == "__main__":  # pragma: no cover
     cli()

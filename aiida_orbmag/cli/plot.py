@@ -1,12 +1,15 @@
-"""``aiida-orbmag plot``: figures of a result written by ``aiida-orbmag compute --json``.
+"""``aiida-orbmag plot``: figures of a result, from the JSON of ``aiida-orbmag compute --json`` or from a stored node
+(a finished ``orbmag.susceptibility`` chain, or its chi / alpha node, by PK or UUID).
 
 Examples::
 
     aiida-orbmag compute model_tb.dat --mu-range -1 1 401 --temperature 0 --temperature 10 --kmesh 96 96 \\
         --kmesh-error --json results.json
     aiida-orbmag plot chi results.json -T 10 -o chi.png
+    aiida-orbmag plot chi 1234 -T 0 -o chi.png          # a chain's PK
     aiida-orbmag plot alpha results.json -o alpha.png
     aiida-orbmag plot alpha-t results.json --mu 0.48 -o alpha_t.png
+    aiida-orbmag plot bands 1234 -o bands.png
     aiida-orbmag plot lambda model_tb.dat --mu 0.48 --fermi-energy -3.1 --kmesh 96 -o lambda.png
 """
 
@@ -16,6 +19,8 @@ import pathlib
 
 import click
 
+from aiida_orbmag.cli.common import PROFILE, load_node, load_profile
+
 OUTPUT = click.option(
     "-o",
     "--output",
@@ -23,26 +28,49 @@ OUTPUT = click.option(
     type=click.Path(dir_okay=False, writable=True, path_type=pathlib.Path),
     help="PNG file to write.",
 )
-RESULTS = click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
+RESULTS = click.argument("results", metavar="PK_OR_JSON")
+
+
+def _results(source: str, profile_name: str | None) -> dict:
+    """The result dictionary of a JSON file, or of a node (PK or UUID) of the profile."""
+    from aiida_orbmag import plots
+
+    path = pathlib.Path(source)
+    if path.is_file() or source.endswith(".json"):
+        return plots.results_from_json(path)
+    return _node_results(_node(source, profile_name))
+
+
+def _node(source: str, profile_name: str | None):
+    load_profile(profile_name)
+    return load_node(source)
+
+
+def _node_results(node) -> dict:
+    from aiida_orbmag.tools.nodes import results_from_node
+
+    return results_from_node(node)
 
 
 @click.group()
 def plot():
-    """Figures (PNG) of chi(mu), alpha(mu) and alpha(T) from the JSON of `aiida-orbmag compute`; Lambda(k) maps."""
+    """Figures (PNG) of chi(mu), alpha(mu), alpha(T), Wannier against DFT bands, and Lambda(k) maps, from the JSON of
+    `aiida-orbmag compute` or from a stored chain or node (PK or UUID)."""
 
 
 @plot.command("chi")
 @RESULTS
 @click.option("-T", "--temperature", type=float, default=0.0, show_default=True, help="Temperature (K) to draw.")
 @OUTPUT
-def plot_chi_command(results, temperature, output):
-    """chi_x and chi_y (nm/Ohm) against mu, with the k-mesh error as a band when the file has one.
+@PROFILE
+def plot_chi_command(results, temperature, output, profile_name):
+    """chi_x and chi_y (nm/Ohm) against mu, with the k-mesh error as a band when the result has one.
 
-    Example: aiida-orbmag plot chi results.json -T 10 -o chi.png
+    Example: aiida-orbmag plot chi results.json -T 10 -o chi.png (or a chain's PK instead of the file)
     """
     from aiida_orbmag import plots
 
-    data = plots.results_from_json(results)
+    data = _results(results, profile_name)
     click.echo(f"Wrote {plots.save(plots.plot_chi(data, temperature), output)}")
 
 
@@ -50,36 +78,79 @@ def plot_chi_command(results, temperature, output):
 @RESULTS
 @click.option("--component", type=click.Choice(["x", "y"]), default="x", show_default=True)
 @OUTPUT
-def plot_alpha_command(results, component, output):
+@PROFILE
+def plot_alpha_command(results, component, output, profile_name):
     """alpha (nA nm/K) against mu, one line per temperature above 0 K.
 
-    Example: aiida-orbmag plot alpha results.json -o alpha.png
+    Example: aiida-orbmag plot alpha results.json -o alpha.png (or a chain's PK instead of the file)
     """
     from aiida_orbmag import plots
 
-    data = plots.results_from_json(results)
+    data = _results(results, profile_name)
     click.echo(f"Wrote {plots.save(plots.plot_alpha(data, component=component), output)}")
 
 
 @plot.command("alpha-t")
 @RESULTS
-@click.option("--mu", type=float, required=True, help="Chemical potential (eV, as in the file); nearest grid point.")
+@click.option("--mu", type=float, required=True, help="Chemical potential (eV, as in the result); nearest grid point.")
 @click.option("--component", type=click.Choice(["x", "y"]), default="x", show_default=True)
 @OUTPUT
-def plot_alpha_temperature_command(results, mu, component, output):
-    """alpha (nA nm/K) against T at one mu, with the Mott/Sommerfeld line when the file has T = 0.
+@PROFILE
+def plot_alpha_temperature_command(results, mu, component, output, profile_name):
+    """alpha (nA nm/K) against T at one mu, with the Mott/Sommerfeld line when the result has T = 0.
 
-    Example: aiida-orbmag plot alpha-t results.json --mu 0.48 -o alpha_t.png
+    Example: aiida-orbmag plot alpha-t results.json --mu 0.48 -o alpha_t.png (or a chain's PK)
     """
     from aiida_orbmag import plots
 
-    data = plots.results_from_json(results)
+    data = _results(results, profile_name)
     click.echo(f"Wrote {plots.save(plots.plot_alpha_temperature(data, mu, component=component), output)}")
 
 
+@plot.command("bands")
+@click.argument("identifier", metavar="PK")
+@click.option(
+    "--window", type=(float, float), default=(-3.0, 3.0), show_default=True, metavar="EMIN EMAX",
+    help="Energy range drawn (eV, relative to E_F).",
+)  # fmt: skip
+@click.option("--density", type=float, default=60.0, show_default=True, help="Wannier k-points per 1/Å of path.")
+@OUTPUT
+@PROFILE
+def plot_bands_command(identifier, window, density, output, profile_name):
+    """Wannier bands (lines) against the DFT bands (dots) along the 2D high-symmetry path (G-M-K-G for hexagonal
+    layers), energies relative to E_F. PK: a susceptibility chain (its model and the DFT bands of its NSCF grid and
+    off-grid check that lie on the path), or a tight-binding model (Wannier bands only).
+
+    Example: aiida-orbmag plot bands 1234 -o bands.png
+    """
+    import numpy as np
+
+    from aiida_orbmag import plots
+    from aiida_orbmag.physics.band_path import explicit_path, high_symmetry_path_2d
+    from aiida_orbmag.physics.bands import band_energies
+    from aiida_orbmag.tools.nodes import dft_bands_of_node, model_of_node, points_on_path
+
+    node = _node(identifier, profile_name)
+    tight_binding = model_of_node(node)
+    model = tight_binding.get_model()
+    reciprocal = model.reciprocal_lattice_2d
+    path = high_symmetry_path_2d(np.array(tight_binding.lattice))
+    fractional, distance, ticks, labels = explicit_path(path, reciprocal, density)
+    wannier = band_energies(model, np.column_stack([fractional, np.zeros(len(fractional))]))
+    dft = []
+    for bands, name in zip(dft_bands_of_node(node), ("DFT (NSCF grid)", "DFT (off grid)"), strict=False):
+        on_path = points_on_path(bands.get_kpoints(), path, reciprocal)
+        if on_path:
+            energies = np.asarray(bands.get_bands())
+            energies = np.sort(np.concatenate(list(energies), axis=1), axis=1) if energies.ndim == 3 else energies
+            dft.append((name, [x for x, _ in on_path], energies[[i for _, i in on_path]]))
+    axis = plots.plot_bands(distance, wannier, ticks, labels, dft, model.fermi_energy, window)
+    click.echo(f"Wrote {plots.save(axis, output)} ({sum(len(x) for _, x, _ in dft)} DFT k-points on the path)")
+
+
 @plot.command("lambda")
-@click.argument("tb_file", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
-@click.option("--mu", type=float, required=True, metavar="EV", help="Chemical potential (eV; see --fermi-energy).")
+@click.argument("source", metavar="TB_FILE_OR_PK")
+@click.option("--mu", type=float, default=None, metavar="EV", help="Chemical potential (eV; see --fermi-energy).")
 @click.option("--fermi-energy", type=float, default=None, metavar="EV", help="--mu is relative to this energy (eV).")
 @click.option("-T", "--temperature", type=float, default=0.0, show_default=True, help="Temperature (K).")
 @click.option(
@@ -89,20 +160,43 @@ def plot_alpha_temperature_command(results, mu, component, output):
 @click.option("--no-mdrs", is_flag=True, help="Ignore seedname_wsvec.dat beside TB_FILE (not wannier90's way).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=pathlib.Path), help="Also the numbers.")
 @OUTPUT
-def plot_lambda_command(tb_file, mu, fermi_energy, temperature, kmesh, no_mdrs, json_file, output):
-    """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³, Xiao et al. Eq. 11) of a Wannier90 TB_FILE, computed and drawn.
+@PROFILE
+def plot_lambda_command(source, mu, fermi_energy, temperature, kmesh, no_mdrs, json_file, output, profile_name):
+    """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³, Xiao et al. Eq. 11) of a Wannier90 TB_FILE or a stored model,
+    computed and drawn; or the stored map of a chain run with lambda_map_mu (its lambda_map output, or that node),
+    drawn as it is when --mu is not given. With a node, --mu is relative to the model's Fermi energy.
 
-    Example: aiida-orbmag plot lambda aiida_tb.dat.gz --mu 0.48 --fermi-energy -3.1 --kmesh 96 -o lambda.png
+    Examples:
+
+    \b
+        aiida-orbmag plot lambda aiida_tb.dat.gz --mu 0.48 --fermi-energy -3.1 --kmesh 96 -o lambda.png
+        aiida-orbmag plot lambda 1234 -o lambda.png            # the chain's lambda_map output
+        aiida-orbmag plot lambda 1234 --mu 0.1 -o lambda.png   # computed from the chain's model
     """
     import json
 
     import numpy as np
 
     from aiida_orbmag import plots
-    from aiida_orbmag.io.wannier90 import AUTO, read_tb_dat
     from aiida_orbmag.physics.response import lambda_map
 
-    model = read_tb_dat(tb_file, wsvec=None if no_mdrs else AUTO)
+    path = pathlib.Path(source)
+    if path.is_file():
+        from aiida_orbmag.io.wannier90 import AUTO, read_tb_dat
+
+        model = read_tb_dat(path, wsvec=None if no_mdrs else AUTO)
+    else:
+        from aiida_orbmag.tools.nodes import lambda_map_of_node, model_of_node
+
+        node = _node(source, profile_name)
+        stored = lambda_map_of_node(node)
+        if mu is None and stored is not None:
+            _draw_stored_lambda(stored, output)
+            return
+        model = model_of_node(node).get_model()
+        fermi_energy = model.fermi_energy if fermi_energy is None else fermi_energy
+    if mu is None:
+        raise click.UsageError("Give --mu (eV): the map is computed at one chemical potential.")
     absolute_mu = mu + (fermi_energy or 0.0)
     fractional = (np.arange(kmesh) - kmesh // 2) / kmesh  # centred on Gamma
     grid = np.stack(np.meshgrid(fractional, fractional, indexing="ij"), axis=-1).reshape(-1, 2)
@@ -123,3 +217,30 @@ def plot_lambda_command(tb_file, mu, fermi_energy, temperature, kmesh, no_mdrs, 
         }
         json_file.write_text(json.dumps(document))
         click.echo(f"Wrote {json_file}")
+
+
+def _draw_stored_lambda(stored, output) -> None:
+    """A stored ``lambda_map`` (k-points in Cartesian 1/Å on the chain's uniform grid), folded onto the Gamma-centred
+    zone and drawn as the computed maps are; mu relative to the model's Fermi energy when it is known."""
+    import numpy as np
+
+    from aiida_orbmag import plots
+
+    creator = stored.creator
+    model = creator.inputs.tight_binding.get_model() if creator and "tight_binding" in creator.inputs else None
+    kpoints, values = stored.get_array("kpoints"), stored.get_array("lambda")
+    mu, temperature = stored.base.attributes.get("mu_eV"), stored.base.attributes.get("temperature_K")
+    fermi = None if model is None else model.fermi_energy
+    where = f"$\\mu$ = {mu:.3f} eV" if fermi is None else f"$\\mu - E_F$ = {mu - fermi:.3f} eV"
+    title = f"({where}, T = {temperature:g} K)"
+    n = int(round(np.sqrt(len(kpoints))))
+    if model is not None and n * n == len(kpoints):
+        reciprocal = model.reciprocal_lattice_2d
+        fractional = kpoints @ np.linalg.inv(reciprocal)
+        fractional = (fractional + 0.5) % 1.0 - 0.5  # onto [-1/2, 1/2): Gamma in the middle
+        order = np.lexsort((np.round(fractional[:, 1], 9), np.round(fractional[:, 0], 9)))
+        axis = np.sort(np.unique(np.round(fractional[:, 0], 9)))
+        figure = plots.plot_lambda_maps(axis, values[order].reshape(n, n, 2), reciprocal, title)
+    else:
+        figure = plots.plot_lambda_points(kpoints, values, title)
+    click.echo(f"Wrote {plots.save(figure, output)} (the stored map {stored.uuid})")

@@ -20,7 +20,7 @@ from aiida_quantumespresso.utils.mapping import prepare_process_inputs
 from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
 from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
 
-from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group
+from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group, parameters_with_symmetry
 from aiida_orbmag.calcfunctions.parameters import parse_parameters
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.data import TightBindingData
@@ -129,6 +129,18 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         spec.output("symmetry", valid_type=orm.Dict, help="In-plane magnetic point group and allowed components.")
         spec.output("band_structure", valid_type=orm.BandsData, help="DFT bands of the NSCF grid (eV).")
         spec.output("interpolated_bands", valid_type=orm.BandsData, required=False, help="Wannier bands on a path.")
+        spec.output(
+            "extrinsic",
+            valid_type=orm.ArrayData,
+            required=False,
+            help="Relaxation-time chi (nm/Ohm) and alpha (nA nm/K), when relaxation_time_fs is given.",
+        )
+        spec.output(
+            "lambda_map",
+            valid_type=orm.ArrayData,
+            required=False,
+            help="Lambda(k) ((e/hbar) Å³) on the k-mesh, when lambda_map_mu is given.",
+        )
         spec.exit_code(401, "ERROR_SUB_PROCESS_FAILED_RELAX", message="The PwRelaxWorkChain failed.")
         spec.exit_code(402, "ERROR_SUB_PROCESS_FAILED_MAGNETIC", message="The magnetic configuration step failed.")
         spec.exit_code(403, "ERROR_SUB_PROCESS_FAILED_WANNIERIZATION", message="The Wannierization work chain failed.")
@@ -271,18 +283,17 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         wannierization = self.ctx.workchain_wannierization
         group = magnetic_point_group(wannierization.inputs.structure, wannierization.inputs.magnetic_moments)
         self.ctx.symmetry = group
-        parameters = self.inputs.susceptibility_parameters.get_dict()
-        if parameters.get("symmetry_operations") is None:
-            parameters["symmetry_operations"] = group["operations"]
-        else:
-            foreign = operations_outside(parameters["symmetry_operations"], group["operations"])
+        given = self.inputs.susceptibility_parameters.get_dict().get("symmetry_operations")
+        if given is not None:
+            foreign = operations_outside(given, group["operations"])
             self.report(
-                f"using the {len(parameters['symmetry_operations'])} symmetry_operations given, not the "
+                f"using the {len(given)} symmetry_operations given, not the "
                 f"{group['num_operations']} of the ground state's magnetic point group"
                 + (f"; warning: {len(foreign)} of them are not in that group: {foreign}" if foreign else "")
             )
+        parameters = parameters_with_symmetry(self.inputs.susceptibility_parameters, group)
         results, node = compute_susceptibility.run_get_node(
-            wannierization.outputs.tight_binding, orm.Dict(parameters), metadata={"call_link_label": "susceptibility"}
+            wannierization.outputs.tight_binding, parameters, metadata={"call_link_label": "susceptibility"}
         )
         if not node.is_finished_ok:
             message = (node.exit_message or "no message").rstrip(".")
@@ -306,8 +317,9 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         results = self.ctx.susceptibility
         wannierization = self.ctx.workchain_wannierization.outputs
         magnetic = self.ctx.workchain_magnetic.outputs
-        for name in ("chi", "alpha", "summary"):
-            self.out(name, results[name])
+        for name in ("chi", "alpha", "summary", "extrinsic", "lambda_map"):
+            if name in results:
+                self.out(name, results[name])
         self.out("tight_binding", wannierization.tight_binding)
         self.out("quality_report", wannierization.quality_report)
         self.out("band_structure", wannierization.nscf_bands)

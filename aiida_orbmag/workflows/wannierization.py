@@ -12,6 +12,7 @@ energies (:mod:`aiida_orbmag.physics.disentanglement`).
 
 from __future__ import annotations
 
+import numpy as np
 from aiida import orm
 from aiida.common import AttributeDict
 from aiida.engine import ToContext, WorkChain, if_
@@ -24,6 +25,7 @@ from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
 from aiida_orbmag.calcfunctions.wannier_quality import wannier_quality_report
 from aiida_orbmag.calculations.wannier90 import Wannier90Calculation
 from aiida_orbmag.data import TightBindingData
+from aiida_orbmag.physics.band_path import high_symmetry_path_2d
 from aiida_orbmag.physics.crystal_symmetry import moment_vectors
 from aiida_orbmag.physics.disentanglement import choose_windows
 from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
@@ -225,6 +227,8 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
         builder.check_interpolation = orm.Bool(inputs["check_interpolation"])
         builder.clean_workdir = orm.Bool(inputs["clean_workdir"])
         builder.wannier90_parameters = orm.Dict(inputs["wannier90_parameters"])
+        if inputs.get("band_path"):
+            builder.wannier90.wannier90.kpoint_path = orm.Dict(high_symmetry_path_2d(np.array(structure.cell)))
         if projection_orbitals:
             builder.projection_orbitals = orm.Dict(projection_orbitals)
         return builder

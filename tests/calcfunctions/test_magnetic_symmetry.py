@@ -44,3 +44,20 @@ def test_operations_are_orthogonal_and_include_identity(aiida_profile, moments, 
     group = _group(cri3_bilayer, "monoclinic", *moments)
     rotations = [op["rotation"] for op in group["operations"] if not op["time_reversal"]]
     assert [[1.0, 0.0], [0.0, 1.0]] in rotations
+
+
+def test_parameters_with_symmetry_links_chi_parameters_to_the_group(aiida_profile):
+    """The operations enter the parameters through a calcfunction: the graph goes from them to the group; given
+    operations are kept."""
+    from aiida import orm
+
+    from aiida_orbmag.calcfunctions.magnetic_symmetry import parameters_with_symmetry
+
+    identity = {"rotation": [[1.0, 0.0], [0.0, 1.0]], "time_reversal": False}
+    group = orm.Dict({"operations": [identity], "num_operations": 1})
+    merged = parameters_with_symmetry(orm.Dict({"kmesh": [4, 4]}), group)
+    assert merged["symmetry_operations"] == [identity] and merged["kmesh"] == [4, 4]
+    assert merged.creator.inputs.symmetry.uuid == group.uuid
+    given = [{"rotation": [[-1.0, 0.0], [0.0, -1.0]], "time_reversal": True}]
+    kept = parameters_with_symmetry(orm.Dict({"kmesh": [4, 4], "symmetry_operations": given}), group)
+    assert kept["symmetry_operations"] == given

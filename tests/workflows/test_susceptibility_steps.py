@@ -89,7 +89,8 @@ class _Calcfunction:
 def planted_susceptibility_step(monkeypatch):
     """run_susceptibility's collaborators replaced: a magnetic point group {E, PT} and a recording calcfunction."""
     calcfunction = _Calcfunction()
-    group = {"operations": [IDENTITY, PT], "num_operations": 2}
+    # a Dict, as the calcfunction returns: the parameters of chi are built from it by a calcfunction too
+    group = orm.Dict({"operations": [IDENTITY, PT], "num_operations": 2})
     monkeypatch.setattr(susceptibility, "magnetic_point_group", lambda structure, moments: group)
     monkeypatch.setattr(susceptibility, "compute_susceptibility", calcfunction)
     return calcfunction

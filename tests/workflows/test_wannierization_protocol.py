@@ -47,6 +47,8 @@ def test_protocol_snapshot(codes, family, protocol, mesh, margin, nickel_monolay
     assert "kpoints" not in builder.nscf and "kpoints_distance" not in builder.nscf
     assert "structure" not in builder.scf.pw and builder.magnetic_moments.get_dict() == {"Ni": [0.0, 0.0, 1.0]}
     assert builder.wannier90.wannier90.code.uuid == codes["wannier90"].uuid
+    # the 2D band path of the hexagonal layer, for the interpolated_bands that `plot bands` draws
+    assert builder.wannier90.wannier90.kpoint_path.get_dict()["path"] == [["G", "M"], ["M", "K"], ["K", "G"]]
 
 
 def test_overrides_and_projection_orbitals(codes, family, nickel_monolayer):
@@ -62,6 +64,10 @@ def test_overrides_and_projection_orbitals(codes, family, nickel_monolayer):
     assert builder.frozen_margin.value == 0.5 and builder.wannier90_parameters["num_iter"] == 50
     assert builder.wannier90_parameters["dis_num_iter"] == 1000  # untouched defaults stay
     assert builder.projection_orbitals.get_dict() == {"Ni": "d"}
+    no_path = WannierizationWorkChain.get_builder_from_protocol(
+        codes, nickel_monolayer(), {"Ni": 1.0}, overrides={"band_path": False}, pseudo_family=FAMILY
+    )
+    assert "kpoint_path" not in no_path.wannier90.wannier90
     assert builder.scf.pw.parameters["SYSTEM"]["angle1"]["Ni"] == 90.0
     assert builder.magnetic_moments["Ni"] == pytest.approx([2.0, 0.0, 0.0], abs=1e-12)
 

@@ -1,0 +1,1 @@
+"""Queries over finished chains: the screening results table, provenance, and results for the plots."""

@@ -1,0 +1,176 @@
+"""`aiida-orbmag structures` and `screen` without a daemon: the submission is replaced by a recorder, so that the
+throttle, the extras, the resume (only what is missing or failed) and the checks before submission are tested fast.
+The real run on a daemon is tests/tools/test_screening_e2e.py (slow)."""
+
+import aiida_submission_controller.base
+import pytest
+from aiida import orm
+from click.testing import CliRunner
+
+import aiida_orbmag.cli.launch
+from aiida_orbmag.cli.main import cli
+from aiida_orbmag.demo import FAMILIES, PSEUDO_DIR
+from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
+
+NI_FAMILIES = ["--pseudo-family", FAMILIES["full"][0], "--collinear-pseudo-family", FAMILIES["scalar"][0]]
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def recorded_submissions(monkeypatch, planted_codes):
+    """engine.submit of the submission controller replaced: a stored, unsealed WorkflowNode per builder."""
+    if not PSEUDO_DIR.is_dir():
+        pytest.skip("Debian's quantum-espresso-data is not installed")
+    builders = []
+
+    def submit(builder):
+        assert builder.process_class is SusceptibilityWorkChain
+        builders.append(builder)
+        return orm.WorkflowNode(process_type="aiida.workflows:orbmag.susceptibility").store()
+
+    monkeypatch.setattr(aiida_submission_controller.base.engine, "submit", submit)
+    # the test profile has no broker: the check that refuses submission without one is tested on its own below
+    monkeypatch.setattr(aiida_orbmag.cli.launch, "_check_broker", lambda: None)
+    return builders
+
+
+def _finish(node, exit_status):
+    from plumpy import ProcessState
+
+    node.set_process_state(ProcessState.FINISHED)
+    node.set_exit_status(exit_status)
+    node.seal()
+
+
+def test_screen_throttles_and_resumes(recorded_submissions, tmp_path):
+    source, target = f"ni-{tmp_path.name}", f"ni-{tmp_path.name}/fast"
+    made = _run("structures", "demo", "-G", source, "--strain", -0.01, "--strain", 0, "--strain", 0.01)
+    assert made.exit_code == 0, made.output
+    assert _run("structures", "demo", "-G", source, "--strain", 0).output.count("already in") == 1
+    assert orm.load_group(source).count() == 3
+
+    screen = ["screen", source, "-G", target, "--max-concurrent", 2, "--protocol", "fast", *NI_FAMILIES]
+    first = _run(*screen)
+    assert first.exit_code == 0, first.output
+    assert first.output.count("Submitted") == 2 and "1 to submit" in first.output
+    chains = list(orm.load_group(target).nodes)
+    extras = chains[0].base.extras.all
+    assert extras["formula"] == "Ni2" and extras["layers"] == 2 and extras["stacking"] == "AB"
+    assert extras["protocol"] == "fast" and extras["strain"] in (-0.01, 0.0, 0.01)
+    assert orm.load_node(extras["source_structure"]) in orm.load_group(source).nodes
+
+    assert _run(*screen).output.count("Submitted") == 0  # throttled: two still running
+    _finish(chains[0], 0)
+    _finish(chains[1], 403)
+    third = _run(*screen)
+    assert third.exit_code == 0, third.output
+    assert "moved to" in third.output and third.output.count("Submitted") == 2
+    sources = [node.base.extras.get("source_structure") for node in orm.load_group(target).nodes]
+    assert len(sources) == len(set(sources)) == 3  # one chain per structure, the failed one resubmitted
+    assert [node.pk for node in orm.load_group(f"{target}/failed").nodes] == [chains[1].pk]
+    assert len(recorded_submissions) == 4
+    # the resubmitted chain fails again: with --max-retries 1 it stays in the group, failed, and is not resubmitted
+    source_of_failed = chains[1].base.extras.get("source_structure")
+    for node in orm.load_group(target).nodes:
+        if not node.is_sealed:
+            _finish(node, 403 if node.base.extras.get("source_structure") == source_of_failed else 0)
+    last = _run(*screen)
+    assert "moved to" not in last.output and len(orm.load_group(target).nodes) == 3
+    assert last.output.count("Submitted") == 0 and "0 to submit" in last.output
+
+
+def test_missing_pseudopotentials_are_reported_before_submission(recorded_submissions, tmp_path):
+    source = f"crx3-{tmp_path.name}"
+    made = _run(
+        "structures",
+        "crx3",
+        "-G",
+        source,
+        "--halogen",
+        "I",
+        "--layers",
+        1,
+        "--layers",
+        2,
+        "--strain",
+        0,
+        "--strain",
+        0.02,
+    )
+    assert made.exit_code == 0, made.output
+    structures = list(orm.load_group(source).nodes)
+    assert len(structures) == 6  # the monolayer and the two bilayer stackings, each unstrained and strained
+    assert {s.base.extras.get("stacking") for s in structures} == {"monolayer", "monoclinic", "rhombohedral"}
+    for structure in structures:  # CrI3's bulk a = 6.87 Å, strained biaxially; made by the calcfunction
+        a = 6.87 * (1 + structure.base.extras.get("strain"))
+        assert structure.cell[0][0] == pytest.approx(a) and structure.creator.process_label == "chromium_trihalide"
+        assert structure.get_formula() == ("Cr2I6" if structure.base.extras.get("layers") == 1 else "Cr4I12")
+    result = _run("screen", source, "-G", f"{source}/out")
+    assert result.exit_code == 1
+    assert "lacks Cr, I" in result.output and "`aiida-orbmag pseudos install -e Cr -e I`" in result.output
+    assert recorded_submissions == []
+
+
+def test_an_unknown_magnetic_order_is_refused(recorded_submissions, tmp_path):
+    source = f"ni-{tmp_path.name}"
+    _run("structures", "demo", "-G", source)
+    result = _run("screen", source, "-G", f"{source}/out", "--order", "spiral", *NI_FAMILIES)
+    assert result.exit_code == 1 and "has no magnetic order 'spiral'" in result.output
+    assert "interlayer_antiferromagnetic" in result.output and recorded_submissions == []
+
+
+def test_launch_susceptibility_submits_one_chain(recorded_submissions, monkeypatch, tmp_path):
+    """`launch susceptibility` from a structure file: the builder is submitted, the extras are set."""
+    import aiida.engine
+
+    from aiida_orbmag.demo import nickel_bilayer
+
+    submitted = []
+
+    def submit(builder):
+        submitted.append(builder)
+        return orm.WorkflowNode(process_type="aiida.workflows:orbmag.susceptibility").store()
+
+    monkeypatch.setattr(aiida.engine, "submit", submit)
+    path = tmp_path / "ni.xsf"
+    nickel_bilayer().get_ase().write(path)
+    result = _run(
+        "launch",
+        "susceptibility",
+        path,
+        "--protocol",
+        "fast",
+        "--order",
+        "interlayer_antiferromagnetic",
+        "--spin-axis",
+        90,
+        90,
+        "--group",
+        f"one-{tmp_path.name}",
+        *NI_FAMILIES,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Submitted SusceptibilityWorkChain<" in result.output
+    (builder,) = submitted
+    assert builder.magnetic.fixed_order.value == "interlayer_antiferromagnetic"
+    assert builder.spin_axis.get_list() == [90.0, 90.0]
+    assert tuple(builder.structure.pbc) == (True, True, False)
+    (node,) = orm.load_group(f"one-{tmp_path.name}").nodes
+    assert node.base.extras.get("protocol") == "fast" and node.base.extras.get("formula") == "Ni2"
+
+
+def test_a_profile_without_broker_is_refused_before_submission(planted_codes, tmp_path):
+    """The test profile has no broker: `screen` and `launch` say so in one line and submit nothing."""
+    if not PSEUDO_DIR.is_dir():
+        pytest.skip("Debian's quantum-espresso-data is not installed")
+    source = f"ni-{tmp_path.name}"
+    _run("structures", "demo", "-G", source)
+    result = _run("screen", source, "-G", f"{source}/out", *NI_FAMILIES)
+    assert result.exit_code == 1 and "has no broker" in result.output
+    structure = next(iter(orm.load_group(source).nodes))
+    launched = _run("launch", "susceptibility", structure.pk, *NI_FAMILIES)
+    assert launched.exit_code == 1 and "has no broker" in launched.output
+    assert not orm.QueryBuilder().append(orm.WorkflowNode, filters={"extras.source_structure": structure.uuid}).count()
