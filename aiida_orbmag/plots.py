@@ -154,12 +154,17 @@ def plot_lambda_maps(fractional_k: np.ndarray, values: np.ndarray, reciprocal_la
     for axis, c, name in zip(axes, range(2), COMPONENTS, strict=True):
         limit = float(np.abs(values[..., c]).max()) or 1.0
         mesh = axis.pcolormesh(kx, ky, values[..., c], cmap="RdBu_r", vmin=-limit, vmax=limit, shading="nearest")
-        axis.set_aspect("equal")
-        axis.set_xlabel(r"$k_x$ (1/Å)")
-        axis.set_ylabel(r"$k_y$ (1/Å)")
-        axis.set_title(rf"$\Lambda_{name}(\mathbf{{k}})$ {title}")
-        fig.colorbar(mesh, ax=axis, label=r"$(e/\hbar)$ Å$^3$")
+        _label_lambda_panel(fig, axis, mesh, name, title)
     return fig
+
+
+def _label_lambda_panel(fig, axis, mesh, name: str, title: str) -> None:
+    """Equal axes in Cartesian k (1/Å), the component's title and a colour bar in (e/hbar) Å³."""
+    axis.set_aspect("equal")
+    axis.set_xlabel(r"$k_x$ (1/Å)")
+    axis.set_ylabel(r"$k_y$ (1/Å)")
+    axis.set_title(rf"$\Lambda_{name}(\mathbf{{k}})$ {title}")
+    fig.colorbar(mesh, ax=axis, label=r"$(e/\hbar)$ Å$^3$")
 
 
 def plot_lambda_points(kpoints: np.ndarray, values: np.ndarray, title: str = ""):
@@ -168,11 +173,7 @@ def plot_lambda_points(kpoints: np.ndarray, values: np.ndarray, title: str = "")
     for axis, c, name in zip(axes, range(2), COMPONENTS, strict=True):
         limit = float(np.abs(values[:, c]).max()) or 1.0
         mesh = axis.tripcolor(kpoints[:, 0], kpoints[:, 1], values[:, c], cmap="RdBu_r", vmin=-limit, vmax=limit)
-        axis.set_aspect("equal")
-        axis.set_xlabel(r"$k_x$ (1/Å)")
-        axis.set_ylabel(r"$k_y$ (1/Å)")
-        axis.set_title(rf"$\Lambda_{name}(\mathbf{{k}})$ {title}")
-        fig.colorbar(mesh, ax=axis, label=r"$(e/\hbar)$ Å$^3$")
+        _label_lambda_panel(fig, axis, mesh, name, title)
     return fig
 
 

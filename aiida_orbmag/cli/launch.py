@@ -151,6 +151,16 @@ def _structure(identifier: str):
     return node
 
 
+def chain_options(command):
+    """The options every chain launcher takes: profile, codes, protocol, pseudopotential families, magnetic order,
+    spin axis, overrides and MPI processes."""
+    for option in reversed(
+        (PROFILE, CODES, PROTOCOL, PSEUDO_FAMILY, COLLINEAR_FAMILY, ORDER, SPIN_AXIS, OVERRIDES, MPIPROCS)
+    ):
+        command = option(command)
+    return command
+
+
 @click.group()
 def launch():
     """Submit work chains of aiida-orbmag to the daemon (or run them here)."""
@@ -158,15 +168,7 @@ def launch():
 
 @launch.command("susceptibility")
 @click.argument("structure")
-@PROFILE
-@CODES
-@PROTOCOL
-@PSEUDO_FAMILY
-@COLLINEAR_FAMILY
-@ORDER
-@SPIN_AXIS
-@OVERRIDES
-@MPIPROCS
+@chain_options
 @click.option("--group", "group_label", default=None, metavar="LABEL", help="Also add the chain to this group.")
 @click.option("-d/-r", "--daemon/--run", default=True, show_default=True, help="Submit to the daemon, or run here.")
 def launch_susceptibility(structure, profile_name, code_specs, protocol, pseudo_family, collinear_pseudo_family, order,
@@ -215,15 +217,7 @@ def launch_susceptibility(structure, profile_name, code_specs, protocol, pseudo_
     "--max-concurrent", type=click.IntRange(min=1), default=2, show_default=True,
     help="Most chains running at once.",
 )  # fmt: skip
-@PROFILE
-@CODES
-@PROTOCOL
-@PSEUDO_FAMILY
-@COLLINEAR_FAMILY
-@ORDER
-@SPIN_AXIS
-@OVERRIDES
-@MPIPROCS
+@chain_options
 @click.option("--wait/--no-wait", default=False, show_default=True, help="Keep submitting until every chain is done.")
 @click.option("--interval", type=click.IntRange(min=1), default=30, show_default=True, help="Seconds between batches.")
 @click.option(
