@@ -29,6 +29,29 @@ def executable():
 
 
 @pytest.fixture
+def stand_in_codes(aiida_profile, aiida_localhost):
+    """A factory: ``stand_in_codes(prefix)`` -> pw, pw2wannier90 and wannier90 codes labelled ``{prefix}pw`` etc. that
+    point at /bin/true (for builders and planted graphs), reused when already stored."""
+    from aiida import orm
+
+    plugins = {
+        "pw": "quantumespresso.pw",
+        "pw2wannier90": "quantumespresso.pw2wannier90",
+        "wannier90": "orbmag.wannier90",
+    }
+
+    def code(label, plugin):
+        existing = orm.QueryBuilder().append(orm.InstalledCode, filters={"label": label}).first(flat=True)
+        if existing is not None:
+            return existing
+        return orm.InstalledCode(
+            label=label, computer=aiida_localhost, filepath_executable="/bin/true", default_calc_job_plugin=plugin
+        ).store()
+
+    return lambda prefix="": {name: code(f"{prefix}{name}", plugin) for name, plugin in plugins.items()}
+
+
+@pytest.fixture
 def wannier90_code(aiida_code_installed, executable):
     """``wannier90.x`` on the test profile's localhost computer, serial (the tests use tiny systems)."""
     return aiida_code_installed(

@@ -13,22 +13,9 @@ NI_FAMILIES = {"test/Ni/SR": SCALAR_PSEUDO, "test/Ni/FR": FULL_PSEUDO}
 
 
 @pytest.fixture
-def fake_codes(aiida_profile, aiida_localhost):
+def fake_codes(stand_in_codes):
     """pw, pw2wannier90 and wannier90 codes that point at /bin/true: for builders and planted-child tests."""
-
-    def code(label, plugin):
-        existing = orm.QueryBuilder().append(orm.InstalledCode, filters={"label": label}).first(flat=True)
-        if existing is not None:
-            return existing
-        return orm.InstalledCode(
-            label=label, computer=aiida_localhost, filepath_executable="/bin/true", default_calc_job_plugin=plugin
-        ).store()
-
-    return {
-        "pw": code("fake-pw", "quantumespresso.pw"),
-        "pw2wannier90": code("fake-pw2wannier90", "quantumespresso.pw2wannier90"),
-        "wannier90": code("fake-wannier90", "orbmag.wannier90"),
-    }
+    return stand_in_codes("fake-")
 
 
 @pytest.fixture
