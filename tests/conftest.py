@@ -51,28 +51,31 @@ def stand_in_codes(aiida_profile, aiida_localhost):
     return lambda prefix="": {name: code(f"{prefix}{name}", plugin) for name, plugin in plugins.items()}
 
 
+def debian_code(aiida_code_installed, executable, name, plugin, prepend_text=""):
+    """The Debian executable ``name`` as a code labelled ``debian-{name}``: a label no stand-in code uses, and a loaded
+    code that points elsewhere fails the test rather than running /bin/true (which once cost a CI run)."""
+    path = executable(name)
+    code = aiida_code_installed(
+        label=f"debian-{name}", filepath_executable=path, default_calc_job_plugin=plugin, prepend_text=prepend_text
+    )
+    assert str(code.filepath_executable) == path, f"code {code.label} runs {code.filepath_executable}, not {path}"
+    return code
+
+
 @pytest.fixture
 def wannier90_code(aiida_code_installed, executable):
     """``wannier90.x`` on the test profile's localhost computer, serial (the tests use tiny systems)."""
-    return aiida_code_installed(
-        label="wannier90",
-        filepath_executable=executable("wannier90.x"),
-        default_calc_job_plugin="orbmag.wannier90",
-    )
+    return debian_code(aiida_code_installed, executable, "wannier90.x", "orbmag.wannier90")
 
 
 @pytest.fixture
 def qe_codes(aiida_code_installed, wannier90_code, executable):
     """pw, pw2wannier90 (with the prepend text they need under OpenMPI) and wannier90 on the test profile."""
-
-    def code(label, name, plugin):
-        return aiida_code_installed(
-            label=label, filepath_executable=executable(name), default_calc_job_plugin=plugin, prepend_text=PREPEND_TEXT
-        )
-
     return {
-        "pw": code("pw", "pw.x", "quantumespresso.pw"),
-        "pw2wannier90": code("pw2wannier90", "pw2wannier90.x", "quantumespresso.pw2wannier90"),
+        "pw": debian_code(aiida_code_installed, executable, "pw.x", "quantumespresso.pw", PREPEND_TEXT),
+        "pw2wannier90": debian_code(
+            aiida_code_installed, executable, "pw2wannier90.x", "quantumespresso.pw2wannier90", PREPEND_TEXT
+        ),
         "wannier90": wannier90_code,
     }
 
