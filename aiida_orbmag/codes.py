@@ -1,13 +1,19 @@
-"""The executables of the chain as AiiDA codes on ``localhost``: the embedded default (a ``verdi presto`` profile).
+"""The executables of the chain as AiiDA codes on any configured computer.
 
-``setup_localhost_codes`` registers Debian's ``pw.x``, ``pw2wannier90.x``, ``wannier90.x`` and ``ld1.x`` once (it is
-idempotent), with the prepend text they need when run as root under OpenMPI and with OpenBLAS's own threads off.
-On a cluster, configure codes with ``verdi code create`` instead and pass them to the builders.
+``setup_codes(computer)`` registers ``pw.x``, ``pw2wannier90.x``, ``wannier90.x`` and ``ld1.x`` as the codes
+``pw@COMPUTER``, ``pw2wannier90@COMPUTER``, ... once (it is idempotent): from paths the caller gives, or else found
+with ``command -v`` on the computer itself, through its transport (local or SSH). Each code gets a prepend text (by
+default what OpenMPI needs when run as root and OpenBLAS's own threads off) and, where ``ldd`` shows the executable
+is not linked against MPI (Debian's wannier90.x), ``with_mpi=False``, so the chain runs it as one process.
+
+On the embedded default, ``setup_localhost_codes`` does the same on ``localhost``, which it creates as ``verdi presto``
+does if the profile lacks it.
 """
 
 from __future__ import annotations
 
 import pathlib
+import shlex
 import shutil
 
 from aiida import orm
@@ -15,7 +21,7 @@ from aiida.common.exceptions import MultipleObjectsError, NotExistent
 from aiida.manage import get_config, get_manager
 
 #: label -> (executable, default CalcJob plugin)
-LOCALHOST_CODES = {
+CHAIN_CODES = {
     "pw": ("pw.x", "quantumespresso.pw"),
     "pw2wannier90": ("pw2wannier90.x", "quantumespresso.pw2wannier90"),
     "wannier90": ("wannier90.x", "orbmag.wannier90"),
@@ -47,34 +53,147 @@ def localhost() -> orm.Computer:
     return computer
 
 
-def localhost_code(label: str) -> orm.InstalledCode:
-    """The code ``label@localhost`` (one of ``LOCALHOST_CODES``), created from the executable on PATH if missing."""
-    if label not in LOCALHOST_CODES:
-        raise ValueError(f"Unknown code {label!r}; the chain uses {sorted(LOCALHOST_CODES)}.")
+def _computer(computer: orm.Computer | str) -> orm.Computer:
+    if isinstance(computer, orm.Computer):
+        return computer
+    if computer == "localhost":
+        return localhost()
     try:
-        return orm.load_code(f"{label}@localhost")
+        found = orm.load_computer(computer)
     except NotExistent:
-        pass
-    except MultipleObjectsError as error:
-        raise ValueError(f"More than one code is labelled {label}@localhost; pass the code explicitly.") from error
-    name, plugin = LOCALHOST_CODES[label]
-    executable = shutil.which(name)
-    if executable is None:
         raise ValueError(
-            f"{name} is not on PATH: apt-get install quantum-espresso wannier90 (Debian), or configure the code with "
-            "`verdi code create` and pass it explicitly."
+            f"No computer {computer!r} in this profile: set it up first (`verdi computer setup` and "
+            "`verdi computer configure`, see README's 'On a cluster')."
+        ) from None
+    if not found.is_configured:
+        raise ValueError(f"Computer {computer!r} is not configured: run `verdi computer configure` for it first.")
+    return found
+
+
+def _on_computer(computer: orm.Computer, command: str) -> tuple[int, str]:
+    """Exit status and stdout of ``command`` run on ``computer`` through its transport."""
+    try:
+        with computer.get_transport() as transport:
+            status, stdout, _ = transport.exec_command_wait(command)
+    except Exception as error:  # transports raise their own kinds (OSError, paramiko's, asyncssh's)
+        raise ValueError(
+            f"Cannot run a command on computer {computer.label!r} ({type(error).__name__}: {error}): check it with "
+            f"`verdi computer test {computer.label}`."
+        ) from error
+    return status, stdout
+
+
+def _find_executable(computer: orm.Computer, name: str) -> str:
+    if computer.transport_type == "core.local":
+        path = shutil.which(name)
+    else:
+        status, stdout = _on_computer(computer, f"command -v {shlex.quote(name)}")
+        path = stdout.strip() if status == 0 and stdout.strip() else None
+    if path is None:
+        raise ValueError(
+            f"{name} is not on PATH on computer {computer.label!r}: install it (Debian: apt-get install "
+            "quantum-espresso wannier90) or give its path (`aiida-orbmag codes setup --computer LABEL --pw PATH ...`)."
         )
+    return path
+
+
+def _is_mpi_executable(computer: orm.Computer, path: str) -> bool | None:
+    """Whether ``ldd`` on ``computer`` shows ``path`` linked against an MPI library; None when ``ldd`` cannot tell."""
+    status, stdout = _on_computer(computer, f"ldd {shlex.quote(path)}")
+    if status != 0 or "=>" not in stdout:  # no ldd, a static binary, or a script
+        return None
+    return "libmpi" in stdout
+
+
+def chain_code(
+    label: str,
+    computer: orm.Computer | str = "localhost",
+    executable: str | None = None,
+    prepend_text: str = PREPEND_TEXT,
+) -> orm.InstalledCode:
+    """The code ``label@computer`` (``label`` one of :data:`CHAIN_CODES`), registered if missing.
+
+    :param executable: absolute path on the computer; None: the one ``command -v`` finds there. A code that exists
+        already is reused as it is, unless ``executable`` names another path (then ValueError: nothing is changed).
+    :param prepend_text: bash lines before the executable in the job script (used only when the code is created).
+    """
+    if label not in CHAIN_CODES:
+        raise ValueError(f"Unknown code {label!r}; the chain uses {sorted(CHAIN_CODES)}.")
+    computer = _computer(computer)
+    try:
+        existing = orm.load_code(f"{label}@{computer.label}")
+    except NotExistent:
+        existing = None
+    except MultipleObjectsError as error:
+        raise ValueError(
+            f"More than one code is labelled {label}@{computer.label}; pass the code explicitly."
+        ) from error
+    if existing is not None:
+        if executable is not None and str(existing.filepath_executable) != executable:
+            raise ValueError(
+                f"Code {label}@{computer.label} exists and runs {existing.filepath_executable}, not {executable}: "
+                f"relabel it (`verdi code relabel {existing.pk} {label}-old`) to register the new path."
+            )
+        return existing
+    name, plugin = CHAIN_CODES[label]
+    path = executable or _find_executable(computer, name)
+    if not pathlib.PurePosixPath(path).is_absolute():
+        raise ValueError(f"The path of {name} on {computer.label!r} must be absolute, not {path!r}.")
+    status, _ = _on_computer(computer, f"test -x {shlex.quote(path)}")
+    if status != 0:
+        raise ValueError(f"{path} is not an executable file on computer {computer.label!r}.")
     code = orm.InstalledCode(
-        computer=localhost(),
-        filepath_executable=executable,
+        computer=computer,
+        filepath_executable=path,
         label=label,
         default_calc_job_plugin=plugin,
-        prepend_text=PREPEND_TEXT,
-        description=f"{name} from {executable}; registered by aiida-orbmag",
+        prepend_text=prepend_text,
+        description=f"{name} from {path}; registered by aiida-orbmag",
     )
+    if _is_mpi_executable(computer, path) is False:
+        code.with_mpi = False  # not linked against MPI: one process, never under mpirun
     return code.store()
 
 
-def setup_localhost_codes(labels=tuple(LOCALHOST_CODES)) -> dict[str, orm.InstalledCode]:
-    """Register (or load) every code of the chain on ``localhost``; label -> code."""
-    return {label: localhost_code(label) for label in labels}
+def setup_codes(
+    computer: orm.Computer | str = "localhost",
+    executables: dict[str, str] | None = None,
+    prepend_text: str = PREPEND_TEXT,
+    labels=tuple(CHAIN_CODES),
+) -> dict[str, orm.InstalledCode]:
+    """Register (or load) the codes ``labels`` of the chain on ``computer``; label -> code.
+
+    :param executables: label -> absolute path on the computer, for codes not on its PATH (see :func:`chain_code`).
+    """
+    executables = executables or {}
+    unknown = sorted(set(executables) - set(CHAIN_CODES))
+    if unknown:
+        raise ValueError(f"Unknown code {unknown}; the chain uses {sorted(CHAIN_CODES)}.")
+    return {label: chain_code(label, computer, executables.get(label), prepend_text) for label in labels}
+
+
+def localhost_code(label: str) -> orm.InstalledCode:
+    """The code ``label@localhost``, created from the executable on PATH if missing."""
+    return chain_code(label, "localhost")
+
+
+def setup_localhost_codes(labels=tuple(CHAIN_CODES)) -> dict[str, orm.InstalledCode]:
+    """Register (or load) the codes ``labels`` of the chain on ``localhost``; label -> code."""
+    return setup_codes("localhost", labels=labels)
+
+
+def chain_codes(
+    computer: orm.Computer | str = "localhost", specs=(), labels=("pw", "pw2wannier90", "wannier90")
+) -> dict[str, orm.Code]:
+    """label -> code of a chain run on ``computer``: each ``KEY=CODE`` of ``specs`` (CODE a ``label@computer``, PK or
+    UUID) as given, every other label the code ``label@computer`` (registered if missing, see :func:`chain_code`)."""
+    chosen = {}
+    for spec in specs:
+        key, _, identifier = spec.partition("=")
+        if key not in labels or not identifier:
+            raise ValueError(f"{spec!r}: give KEY=CODE with KEY one of {', '.join(labels)}.")
+        try:
+            chosen[key] = orm.load_code(identifier)
+        except (NotExistent, MultipleObjectsError) as error:
+            raise ValueError(f"{spec!r}: {error} (`verdi code list` shows the codes).") from None
+    return {label: chosen[label] if label in chosen else chain_code(label, computer) for label in labels}

@@ -36,6 +36,9 @@ import numpy as np
 from aiida import orm
 from aiida_pseudo.data.pseudo.upf import UpfData
 from aiida_pseudo.groups.family import CutoffsPseudoPotentialFamily
+from aiida_quantumespresso.workflows.protocols.utils import recursive_merge
+
+from aiida_orbmag.workflows.protocols.utils import job_options
 
 PSEUDO_DIR = pathlib.Path("/usr/share/espresso/pseudo")
 SCALAR_PSEUDO, FULL_PSEUDO = "Ni.pbe-nd-rrkjus.UPF", "Ni.rel-pbe-nd-rrkjus.UPF"
@@ -114,18 +117,25 @@ WANNIER_GRID = (8, 8)
 CHI_KMESH, DEGENERACY_TOL_EV = (144, 144), 1e-3
 
 
-def demo_inputs(codes: dict, mpiprocs: int = 2, order: str | None = DEMO_ORDER, spin_axis=DEMO_SPIN_AXIS) -> dict:
+def demo_inputs(
+    codes: dict,
+    mpiprocs: int = 2,
+    order: str | None = DEMO_ORDER,
+    spin_axis=DEMO_SPIN_AXIS,
+    options: dict | None = None,
+) -> dict:
     """Inputs of ``orbmag.susceptibility`` for the Ni bilayer; ``codes``: pw, pw2wannier90, wannier90.
 
     :param order: the magnetic order to fix (a generated candidate's name), or None to rank all candidates.
     :param spin_axis: (theta, phi) of the moments with spin-orbit coupling, degrees.
+    :param options: scheduler options of every job (account, queue_name, ...) over ``mpiprocs`` ranks and one hour.
     """
     files = pseudos()
     kpoints, wannier_grid = orm.KpointsData(), orm.KpointsData()
     kpoints.set_kpoints_mesh([6, 6, 1])
     wannier_grid.set_kpoints_mesh(list(WANNIER_GRID) + [1])
-    options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": mpiprocs}, "max_wallclock_seconds": 3600}
-    serial = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": 1}, "withmpi": False}
+    defaults = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": mpiprocs}, "max_wallclock_seconds": 3600}
+    options = recursive_merge(defaults, options or {})
 
     def pw(calculation, spin_orbit):
         pseudo = files["full" if spin_orbit else "scalar"]
@@ -134,7 +144,7 @@ def demo_inputs(codes: dict, mpiprocs: int = 2, order: str | None = DEMO_ORDER, 
                 "code": codes["pw"],
                 "parameters": orm.Dict(pw_parameters(calculation, spin_orbit)),
                 "pseudos": {"Ni": pseudo},
-                "metadata": {"options": options},
+                "metadata": {"options": job_options(codes["pw"], options)},
             }
         }
         if calculation == "scf":
@@ -152,8 +162,16 @@ def demo_inputs(codes: dict, mpiprocs: int = 2, order: str | None = DEMO_ORDER, 
         "wannierization": {
             "scf": pw("scf", True),
             "nscf": pw("nscf", True),
-            "pw2wannier90": {"code": codes["pw2wannier90"], "metadata": {"options": serial}},
-            "wannier90": {"wannier90": {"code": codes["wannier90"]}},
+            "pw2wannier90": {
+                "code": codes["pw2wannier90"],
+                "metadata": {"options": job_options(codes["pw2wannier90"], options)},
+            },
+            "wannier90": {
+                "wannier90": {
+                    "code": codes["wannier90"],
+                    "metadata": {"options": job_options(codes["wannier90"], options)},
+                }
+            },
             "wannier90_parameters": orm.Dict(WANNIER90_PARAMETERS),
             "kpoints": wannier_grid,
         },

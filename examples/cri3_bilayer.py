@@ -20,8 +20,9 @@ centred on z = 0). The chain:
 4. ``orbmag.compute_susceptibility`` on the protocol's k-mesh, with the magnetic point group's allowed components
    and the Mott check.
 
-Resources: ``--mpiprocs`` MPI processes of pw.x on localhost (``aiida-orbmag codes setup`` registers them); for a
-cluster, register your own codes and pass their labels with ``--codes pw=... pw2wannier90=... wannier90=...``.
+Where: ``--computer LABEL`` runs on the codes ``pw@LABEL`` etc. (``aiida-orbmag codes setup --computer LABEL``
+registers them; default localhost), ``--codes KEY=CODE`` picks others; ``--mpiprocs``, ``--num-machines``,
+``--walltime``, ``--account`` and ``--queue`` reach every job (README, "On a cluster").
 
 Runtime and status on the 2-core development machine (docs/topics/measured.md): the collinear antiferromagnetic SCF
 of step 2 takes 16 minutes at 30/240 Ry with 4 k-points; the spin-orbit SCF of step 3 diverges from its first
@@ -37,13 +38,13 @@ import argparse
 from aiida import orm
 
 from aiida_orbmag.calcfunctions.structures import chromium_trihalide
-from aiida_orbmag.codes import setup_localhost_codes
+from aiida_orbmag.scripts import add_where_arguments, codes_from_arguments, options_from_arguments
 from aiida_orbmag.workflows.common import run_or_submit
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--protocol", default="fast", choices=("fast", "balanced", "stringent"))
-parser.add_argument("--mpiprocs", type=int, default=2, help="MPI processes of pw.x (localhost codes)")
+add_where_arguments(parser, mpiprocs=2, walltime=86400)
 parser.add_argument(
     "--cutoffs", type=float, nargs=2, metavar=("WFC", "RHO"), help="ecutwfc ecutrho (Ry) instead of the family's"
 )
@@ -67,17 +68,12 @@ parser.add_argument(
     choices=("interlayer_antiferromagnetic", "ferromagnetic", "neel", "rank"),
     help="the magnetic order to fix (default: the paper's), or 'rank' to compare the candidates",
 )
-parser.add_argument("--codes", nargs=3, metavar="NAME=LABEL", help="pw=..., pw2wannier90=..., wannier90=... labels")
 parser.add_argument("--dry-run", action="store_true", help="build the inputs and print them, run nothing")
 parser.add_argument("--submit", action="store_true", help="submit to the daemon instead of running here")
 args = parser.parse_args()
 
 structure = chromium_trihalide(orm.Str("I"), orm.Int(2), orm.Str("monoclinic"), orm.Float(15.0))
-if args.codes:
-    codes = {name: orm.load_code(label) for name, label in (item.split("=", 1) for item in args.codes)}
-else:
-    codes = setup_localhost_codes(("pw", "pw2wannier90", "wannier90"))
-options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": args.mpiprocs}, "max_wallclock_seconds": 86400}
+codes, options = codes_from_arguments(args), options_from_arguments(args)
 overrides = {"magnetic": {"scf": {}}, "wannierization": {"scf": {}, "nscf": {}}}
 if args.cutoffs:
     system = {"pw": {"parameters": {"SYSTEM": {"ecutwfc": args.cutoffs[0], "ecutrho": args.cutoffs[1]}}}}

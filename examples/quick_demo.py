@@ -1,6 +1,7 @@
 """The whole chain on a tiny system in minutes: ``orbmag.susceptibility`` on a Ni(111) bilayer.
 
     bash examples/setup_embedded.sh && verdi run examples/quick_demo.py
+    verdi run examples/quick_demo.py --computer cluster --account proj42 --submit    # elsewhere, via the daemon
 
 The interlayer antiferromagnet, fixed (not ranked), with the moments in the plane along y: P and T broken, PT and the
 two-fold axis x kept, so chi_y is allowed and chi_x forbidden (the paper's symmetry class). Steps: the collinear SCF
@@ -10,15 +11,26 @@ for the system and why each setting keeps the model symmetric (Debian's Ni pseud
 About 4 to 5 minutes on 2 cores.
 """
 
-import numpy as np
-from aiida.engine import run_get_node
+import argparse
 
-from aiida_orbmag.codes import setup_localhost_codes
+import numpy as np
+from aiida.engine import run_get_node, submit
+
 from aiida_orbmag.demo import demo_inputs
+from aiida_orbmag.scripts import add_where_arguments, codes_from_arguments, options_from_arguments
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 
-codes = setup_localhost_codes(("pw", "pw2wannier90", "wannier90"))
-results, node = run_get_node(SusceptibilityWorkChain, **demo_inputs(codes))
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+add_where_arguments(parser, mpiprocs=2, walltime=3600)
+parser.add_argument("--submit", action="store_true", help="submit to the daemon, print the PK, and return")
+args = parser.parse_args()
+
+inputs = demo_inputs(codes_from_arguments(args), options=options_from_arguments(args))
+if args.submit:
+    node = submit(SusceptibilityWorkChain, **inputs)
+    print(f"Submitted SusceptibilityWorkChain<{node.pk}>: `verdi process show {node.pk}` to follow it")
+    raise SystemExit(0)
+results, node = run_get_node(SusceptibilityWorkChain, **inputs)
 print(f"SusceptibilityWorkChain<{node.pk}> finished with exit status {node.exit_status}: {node.exit_message or 'ok'}")
 if node.is_finished_ok:
     energies = results["magnetic_energies"].get_dict()

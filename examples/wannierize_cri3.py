@@ -19,7 +19,7 @@ from aiida_quantumespresso.calculations.functions.create_magnetic_configuration 
 )
 
 from aiida_orbmag.calcfunctions.structures import chromium_trihalide
-from aiida_orbmag.codes import setup_localhost_codes
+from aiida_orbmag.scripts import add_where_arguments, codes_from_arguments, options_from_arguments
 from aiida_orbmag.workflows.common import run_or_submit
 from aiida_orbmag.workflows.protocols.utils import DEFAULT_PSEUDO_FAMILY
 from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
@@ -27,7 +27,7 @@ from aiida_orbmag.workflows.wannierization import WannierizationWorkChain
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--layers", type=int, choices=(1, 2), default=1)
 parser.add_argument("--protocol", default="fast", choices=("fast", "balanced", "stringent"))
-parser.add_argument("--mpiprocs", type=int, default=2, help="MPI processes of pw.x")
+add_where_arguments(parser, mpiprocs=2, walltime=86400)
 parser.add_argument("--submit", action="store_true", help="submit to the daemon instead of running here")
 parser.add_argument(
     "--cutoffs", type=float, nargs=2, metavar=("WFC", "RHO"), help="ecutwfc ecutrho (Ry) instead of the family's"
@@ -43,8 +43,7 @@ if args.layers == 2:  # interlayer antiferromagnet: Cr of the lower layer up, of
 else:
     magnetic_moments = {"Cr": 3.0, "I": 0.0}
 
-codes = setup_localhost_codes(("pw", "pw2wannier90", "wannier90"))
-options = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": args.mpiprocs}, "max_wallclock_seconds": 86400}
+codes, options = codes_from_arguments(args), options_from_arguments(args)
 overrides = {}
 if args.cutoffs:
     system = {"pw": {"parameters": {"SYSTEM": {"ecutwfc": args.cutoffs[0], "ecutrho": args.cutoffs[1]}}}}

@@ -1,4 +1,4 @@
-"""``aiida-orbmag codes setup``: register the chain's executables as codes on localhost in the default profile."""
+"""``aiida-orbmag codes setup``: register the chain's executables as codes on a computer of the profile."""
 
 from __future__ import annotations
 
@@ -9,16 +9,39 @@ from aiida_orbmag.cli.pseudos import _load_profile
 
 @click.group()
 def codes():
-    """AiiDA codes for pw.x, pw2wannier90.x, wannier90.x and ld1.x on localhost."""
+    """AiiDA codes for pw.x, pw2wannier90.x, wannier90.x and ld1.x."""
 
 
 @codes.command("setup")
-def setup():
-    """Register (or find) pw@localhost, pw2wannier90@localhost, wannier90@localhost and ld1@localhost."""
+@click.option(
+    "--computer", "computer_label", default="localhost", show_default=True, metavar="LABEL",
+    help="A configured computer of the profile (localhost is created if missing).",
+)  # fmt: skip
+@click.option("--pw", metavar="PATH", help="Absolute path of pw.x there [default: found with `command -v`].")
+@click.option("--pw2wannier90", metavar="PATH", help="Absolute path of pw2wannier90.x there.")
+@click.option("--wannier90", metavar="PATH", help="Absolute path of wannier90.x there.")
+@click.option("--ld1", metavar="PATH", help="Absolute path of ld1.x there.")
+@click.option(
+    "--prepend-text", default=None, metavar="TEXT",
+    help="Bash lines before each executable in the job script (module loads, OpenMP threads) "
+    "[default: the OpenMPI-as-root and OpenBLAS-threads exports the Debian executables need].",
+)  # fmt: skip
+def setup(computer_label, pw, pw2wannier90, wannier90, ld1, prepend_text):
+    """Register (or find) pw, pw2wannier90, wannier90 and ld1 @ the computer; rerunning it changes nothing."""
     profile = _load_profile()
-    from aiida_orbmag.codes import setup_localhost_codes
+    from aiida_orbmag.codes import PREPEND_TEXT, setup_codes
 
+    paths = {"pw": pw, "pw2wannier90": pw2wannier90, "wannier90": wannier90, "ld1": ld1}
+    try:
+        registered = setup_codes(
+            computer_label,
+            {label: path for label, path in paths.items() if path},
+            PREPEND_TEXT if prepend_text is None else prepend_text,
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"profile: {profile.name}")
-    for label, code in setup_localhost_codes().items():
+    for code in registered.values():
+        mpi = {None: "", False: ", serial"}.get(code.with_mpi, ", MPI")
         plugin = code.default_calc_job_plugin
-        click.echo(f"  {label}@localhost  {code.get_executable()}  (pk {code.pk}, plugin {plugin})")
+        click.echo(f"  {code.full_label}  {code.get_executable()}  (pk {code.pk}, plugin {plugin}{mpi})")

@@ -63,6 +63,6 @@ def load_code(identifier: str):
         return orm.load_code(identifier)
     except (NotExistent, MultipleObjectsError, ValueError, TypeError):
         raise click.ClickException(
-            f"No code {identifier!r} in this profile: `aiida-orbmag codes setup` registers pw, pw2wannier90 and "
-            "wannier90 on localhost, `verdi code create` elsewhere."
+            f"No code {identifier!r} in this profile: `aiida-orbmag codes setup [--computer LABEL]` registers pw, "
+            "pw2wannier90, wannier90 and ld1 on a computer (localhost by default)."
         ) from None

@@ -4,6 +4,7 @@ in the manner of aiida-quantumespresso's launch commands: codes, protocol, pseud
 
 from __future__ import annotations
 
+import functools
 import pathlib
 import time
 
@@ -14,7 +15,7 @@ from aiida_orbmag.cli.common import PROFILE, load_code, load_group, load_node, l
 CODES = click.option(
     "--codes", "code_specs", multiple=True, metavar="KEY=CODE",
     help="A code of the chain, KEY one of pw, pw2wannier90, wannier90; CODE a label@computer, PK or UUID "
-    "[default: KEY@localhost, as `aiida-orbmag codes setup` registers them]; repeatable.",
+    "[default: KEY@COMPUTER, as `aiida-orbmag codes setup --computer COMPUTER` registers them]; repeatable.",
 )  # fmt: skip
 PROTOCOL = click.option(
     "--protocol", type=click.Choice(["fast", "balanced", "stringent"]), default=None,
@@ -42,15 +43,45 @@ OVERRIDES = click.option(
     "--overrides", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path), default=None,
     metavar="FILE", help="YAML file of overrides of the protocol (children under magnetic, wannierization, relax).",
 )  # fmt: skip
-MPIPROCS = click.option(
-    "--num-mpiprocs", type=click.IntRange(min=1), default=1, show_default=True, help="MPI processes of each pw.x job."
-)
+WHERE = (
+    click.option(
+        "--computer", default="localhost", show_default=True, metavar="LABEL",
+        help="Computer of the codes pw@LABEL, pw2wannier90@LABEL and wannier90@LABEL.",
+    ),
+    click.option(
+        "--num-mpiprocs", type=click.IntRange(min=1), default=1, show_default=True,
+        help="MPI ranks per machine of each pw.x and pw2wannier90.x job (wannier90.x: as its code allows).",
+    ),
+    click.option("--num-machines", type=click.IntRange(min=1), default=1, show_default=True, help="Machines per job."),
+    click.option(
+        "--walltime", type=click.IntRange(min=60), default=None, metavar="SECONDS",
+        help="Wall time of each job [default: 43200].",
+    ),
+    click.option("--account", default=None, metavar="NAME", help="Scheduler account (project) charged for every job."),
+    click.option("--queue", default=None, metavar="NAME", help="Scheduler queue (partition) of every job."),
+)  # fmt: skip
 
 
-def _codes(code_specs) -> dict:
+def where_options(command):
+    """Add the computer and the scheduler options of every job, collected into one argument ``where``:
+    (computer label, ``metadata.options``)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, computer, num_mpiprocs, num_machines, walltime, account, queue, **kwargs):
+        options = {"resources": {"num_machines": num_machines, "num_mpiprocs_per_machine": num_mpiprocs}}
+        chosen = (("max_wallclock_seconds", walltime), ("account", account), ("queue_name", queue))
+        options.update({key: value for key, value in chosen if value is not None})
+        return command(*args, where=(computer, options), **kwargs)
+
+    for option in reversed(WHERE):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _codes(code_specs, computer: str) -> dict:
     from aiida_orbmag.workflows.screening import CODE_KEYS
 
-    chosen = {key: f"{key}@localhost" for key in CODE_KEYS}
+    chosen = {key: f"{key}@{computer}" for key in CODE_KEYS}
     for spec in code_specs:
         key, _, identifier = spec.partition("=")
         if key not in CODE_KEYS or not identifier:
@@ -125,10 +156,6 @@ def _caching_note() -> str | None:
     return None
 
 
-def _options(num_mpiprocs: int) -> dict:
-    return {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": num_mpiprocs}}
-
-
 def _structure(identifier: str):
     """A StructureData by PK/UUID, or a structure file read with ASE (and stored)."""
     from aiida import orm
@@ -153,10 +180,9 @@ def _structure(identifier: str):
 
 def chain_options(command):
     """The options every chain launcher takes: profile, codes, protocol, pseudopotential families, magnetic order,
-    spin axis, overrides and MPI processes."""
-    for option in reversed(
-        (PROFILE, CODES, PROTOCOL, PSEUDO_FAMILY, COLLINEAR_FAMILY, ORDER, SPIN_AXIS, OVERRIDES, MPIPROCS)
-    ):
+    spin axis, overrides, and where the jobs run (computer and scheduler options, one argument ``where``)."""
+    command = where_options(command)
+    for option in reversed((PROFILE, CODES, PROTOCOL, PSEUDO_FAMILY, COLLINEAR_FAMILY, ORDER, SPIN_AXIS, OVERRIDES)):
         command = option(command)
     return command
 
@@ -172,7 +198,7 @@ def launch():
 @click.option("--group", "group_label", default=None, metavar="LABEL", help="Also add the chain to this group.")
 @click.option("-d/-r", "--daemon/--run", default=True, show_default=True, help="Submit to the daemon, or run here.")
 def launch_susceptibility(structure, profile_name, code_specs, protocol, pseudo_family, collinear_pseudo_family, order,
-                          spin_axis, overrides, num_mpiprocs, group_label, daemon):  # fmt: skip
+                          spin_axis, overrides, where, group_label, daemon):  # fmt: skip
     """Launch orbmag.susceptibility on STRUCTURE (a PK, UUID or a structure file ASE reads; 2D: vacuum along z).
 
     Examples:
@@ -180,14 +206,15 @@ def launch_susceptibility(structure, profile_name, code_specs, protocol, pseudo_
     \b
         aiida-orbmag launch susceptibility 1234 --protocol fast
         aiida-orbmag launch susceptibility CrI3.xsf --order interlayer_antiferromagnetic --spin-axis 90 90 \\
-            --codes pw=pw-7.2@cluster --num-mpiprocs 16
+            --computer cluster --codes pw=pw-7.2@cluster --num-mpiprocs 16 --account proj42 --walltime 86400
     """
     load_profile(profile_name)
     from aiida import engine, orm
 
     from aiida_orbmag.workflows.screening import structure_extras, susceptibility_builder
 
-    codes = _codes(code_specs)
+    computer, options = where
+    codes = _codes(code_specs, computer)
     node = _structure(structure)
     families = _families(pseudo_family, collinear_pseudo_family)
     _check_pseudopotentials([node], families)
@@ -195,9 +222,7 @@ def launch_susceptibility(structure, profile_name, code_specs, protocol, pseudo_
     if daemon:
         _check_broker()
     node.store()
-    builder = susceptibility_builder(
-        node, codes, protocol, *families, order, spin_axis, _overrides(overrides), _options(num_mpiprocs)
-    )
+    builder = susceptibility_builder(node, codes, protocol, *families, order, spin_axis, _overrides(overrides), options)
     if daemon:
         process = engine.submit(builder)
         action = "Submitted"
@@ -226,7 +251,7 @@ def launch_susceptibility(structure, profile_name, code_specs, protocol, pseudo_
 )  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Only say what would be submitted.")
 def screen(structures_group, group_label, max_concurrent, profile_name, code_specs, protocol, pseudo_family,
-           collinear_pseudo_family, order, spin_axis, overrides, num_mpiprocs, wait, interval, max_retries,
+           collinear_pseudo_family, order, spin_axis, overrides, where, wait, interval, max_retries,
            dry_run):  # fmt: skip
     """Run orbmag.susceptibility on every structure of STRUCTURES_GROUP (label, PK or UUID), at most
     --max-concurrent at a time, collecting the chains in --group with extras (formula, source_structure, stacking,
@@ -254,7 +279,8 @@ def screen(structures_group, group_label, max_concurrent, profile_name, code_spe
         structures = structures_of_group(source)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    codes = _codes(code_specs)
+    computer, options = where
+    codes = _codes(code_specs, computer)
     families = _families(pseudo_family, collinear_pseudo_family)
     _check_pseudopotentials(structures, families)
     _check_order(structures, order)
@@ -265,7 +291,7 @@ def screen(structures_group, group_label, max_concurrent, profile_name, code_spe
         parent_group_label=source.label, group_label=group_label, max_concurrent=max_concurrent,
         codes={key: code.pk for key, code in codes.items()}, protocol=protocol, pseudo_family=families[0],
         collinear_pseudo_family=families[1], order=order, spin_axis=spin_axis, overrides=_overrides(overrides),
-        options=_options(num_mpiprocs), max_retries=max_retries,
+        options=options, max_retries=max_retries,
     )  # fmt: skip
     if dry_run:
         waiting = controller.submit_new_batch(dry_run=True)

@@ -32,9 +32,9 @@ from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
 from aiida_orbmag.workflows.projections import ProjectionChoice
 from aiida_orbmag.workflows.protocols.utils import (
     DEFAULT_PSEUDO_FAMILY,
-    SERIAL_OPTIONS,
     check_codes,
     default_input,
+    job_options,
     kpoints_from_distance,
     protocol_filepath,
     pw_base_builder,
@@ -219,8 +219,9 @@ class WannierizationWorkChain(ProtocolMixin, WorkChain):
             )
             builder._update({name: pw._inputs(prune=True)})
         builder.pw2wannier90.code = codes["pw2wannier90"]
-        builder.pw2wannier90.metadata.options = {**SERIAL_OPTIONS, **(options or {})}
-        builder.wannier90.wannier90.code = codes["wannier90"]  # serial: the CalcJob's default resources
+        builder.pw2wannier90.metadata.options = job_options(codes["pw2wannier90"], options)
+        builder.wannier90.wannier90.code = codes["wannier90"]
+        builder.wannier90.wannier90.metadata.options = job_options(codes["wannier90"], options)
         builder.kpoints = kpoints_from_distance(structure, inputs["kpoints_distance"])
         builder.magnetic_moments = orm.Dict(moment_vectors(magnetic_moments))
         builder.frozen_margin = orm.Float(inputs["frozen_margin"])

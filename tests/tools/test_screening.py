@@ -174,3 +174,58 @@ def test_a_profile_without_broker_is_refused_before_submission(planted_codes, tm
     launched = _run("launch", "susceptibility", structure.pk, *NI_FAMILIES)
     assert launched.exit_code == 1 and "has no broker" in launched.output
     assert not orm.QueryBuilder().append(orm.WorkflowNode, filters={"extras.source_structure": structure.uuid}).count()
+
+
+def test_screen_on_another_computer_passes_the_scheduler_options_to_every_job(
+    recorded_submissions, stand_in_codes, aiida_computer_local, tmp_path
+):
+    """--computer picks the codes @ that computer; --account, --queue, --walltime and the ranks reach pw.x,
+    pw2wannier90.x and wannier90.x of the submitted chain (wannier90.x: one process, its code is not MPI-built)."""
+    computer = aiida_computer_local(label=f"cluster-{tmp_path.name}")
+    for name, plugin in (("pw", "quantumespresso.pw"), ("pw2wannier90", "quantumespresso.pw2wannier90")):
+        orm.InstalledCode(
+            label=name, computer=computer, filepath_executable="/bin/true", default_calc_job_plugin=plugin
+        ).store()
+    wannier90 = orm.InstalledCode(
+        label="wannier90",
+        computer=computer,
+        filepath_executable="/bin/true",
+        default_calc_job_plugin="orbmag.wannier90",
+    )
+    wannier90.with_mpi = False
+    wannier90.store()
+    source = f"ni-{tmp_path.name}"
+    assert _run("structures", "demo", "-G", source, "--strain", 0).exit_code == 0
+    where = ["--computer", computer.label, "--num-mpiprocs", 16, "--account", "proj42", "--queue", "debug"]
+    result = _run("screen", source, "-G", f"{source}/x", "--protocol", "fast", *NI_FAMILIES, *where, "--walltime", 3600)
+    assert result.exit_code == 0, result.output
+    (builder,) = recorded_submissions
+    wannierization = builder.wannierization
+    jobs = {
+        "pw (magnetic)": builder.magnetic.scf.pw,
+        "pw (scf)": wannierization.scf.pw,
+        "pw2wannier90": wannierization.pw2wannier90,
+        "wannier90": wannierization.wannier90.wannier90,
+    }
+    for name, job in jobs.items():
+        assert job.code.computer.pk == computer.pk, name
+        options = dict(job.metadata.options)
+        assert (options["account"], options["queue_name"], options["max_wallclock_seconds"]) == (
+            "proj42",
+            "debug",
+            3600,
+        )
+        ranks = 1 if name == "wannier90" else 16
+        assert options["resources"]["num_mpiprocs_per_machine"] == ranks, name
+        assert options["withmpi"] is (name != "wannier90"), name
+
+
+def test_a_computer_without_the_codes_is_one_line(planted_codes, aiida_computer_local, tmp_path):
+    if not PSEUDO_DIR.is_dir():
+        pytest.skip("Debian's quantum-espresso-data is not installed")
+    computer = aiida_computer_local(label=f"bare-{tmp_path.name}")
+    source = f"ni-{tmp_path.name}"
+    assert _run("structures", "demo", "-G", source, "--strain", 0).exit_code == 0
+    result = _run("screen", source, "-G", f"{source}/x", "--computer", computer.label, "--dry-run")
+    assert result.exit_code == 1 and f"No code 'pw@{computer.label}'" in result.output, result.output
+    assert "codes setup [--computer LABEL]" in result.output and "Traceback" not in result.output

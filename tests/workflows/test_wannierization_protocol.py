@@ -93,3 +93,42 @@ def test_port_defaults_are_those_of_the_protocol_file():
     defaults = WannierizationWorkChain.get_protocol_inputs()
     for name in ("frozen_margin", "check_interpolation", "clean_workdir"):
         assert ports[name].default().value == defaults[name]
+
+
+def test_scheduler_options_reach_every_job(codes, family, nickel_monolayer):
+    """The user's account, queue, wall time and ranks reach pw.x and pw2wannier90.x (both under MPI on the same
+    ranks); the wannier90.x jobs get the account, queue and wall time but one process without mpirun when the code is
+    not MPI-built (``with_mpi`` False, as ``codes setup`` marks Debian's)."""
+    options = {
+        "resources": {"num_machines": 2, "num_mpiprocs_per_machine": 8},
+        "max_wallclock_seconds": 7200,
+        "account": "proj42",
+        "queue_name": "debug",
+    }
+    builder = WannierizationWorkChain.get_builder_from_protocol(
+        codes, nickel_monolayer(), {"Ni": 1.0}, protocol="fast", pseudo_family=FAMILY, options=options
+    )
+    shared = {"max_wallclock_seconds": 7200, "account": "proj42", "queue_name": "debug"}
+    for job in (builder.scf.pw, builder.nscf.pw, builder.pw2wannier90):
+        job_options = dict(job.metadata.options)
+        assert {key: job_options[key] for key in shared} == shared
+        assert job_options["resources"] == options["resources"] and job_options["withmpi"] is True
+    wannier90 = dict(builder.wannier90.wannier90.metadata.options)
+    assert {key: wannier90[key] for key in shared} == shared
+    assert wannier90["resources"] == {"num_machines": 1, "num_mpiprocs_per_machine": 1}
+    assert wannier90["withmpi"] is False
+
+
+@pytest.mark.parametrize(("with_mpi", "ranks", "withmpi"), [(None, 1, False), (False, 1, False), (True, 8, True)])
+def test_wannier90_runs_under_mpi_only_when_its_code_is_mpi_built(aiida_localhost, with_mpi, ranks, withmpi):
+    from aiida import orm
+
+    from aiida_orbmag.workflows.protocols.utils import job_options
+
+    code = orm.InstalledCode(
+        label=f"w90-{with_mpi}", computer=aiida_localhost, filepath_executable="/bin/true",
+        default_calc_job_plugin="orbmag.wannier90",
+    )  # fmt: skip
+    code.with_mpi = with_mpi
+    options = job_options(code, {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": 8}})
+    assert options["resources"]["num_mpiprocs_per_machine"] == ranks and options["withmpi"] is withmpi

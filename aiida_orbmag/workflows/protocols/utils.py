@@ -28,8 +28,26 @@ DEFAULT_COLLINEAR_PSEUDO_FAMILY = "orbmag/pslibrary-1.0.0/PBE/SR"
 PLACEHOLDER_MOMENT = 3.0
 #: The codes a Wannierisation runs.
 WANNIER_CODES = ("pw", "pw2wannier90", "wannier90")
-#: One process without MPI: pw2wannier90.x has no k-point parallelism worth the ranks on small systems.
-SERIAL_OPTIONS = {"resources": {"num_machines": 1, "num_mpiprocs_per_machine": 1}, "withmpi": False}
+#: What every job of the chain gets unless the user's options say otherwise (aiida-quantumespresso's pw.x default).
+JOB_DEFAULTS = {"max_wallclock_seconds": 43200, "withmpi": True}
+
+
+def job_options(code, options: dict | None = None) -> dict:
+    """``metadata.options`` of one job of the chain on ``code``: the user's ``options`` (resources, wall time, account,
+    queue_name, withmpi, ...) over :data:`JOB_DEFAULTS`, as every pw.x job gets them, so that pw2wannier90.x runs on
+    the same MPI ranks and the wannier90.x jobs are charged to the same account and queue.
+
+    A code not linked against MPI (``code.with_mpi`` False, as ``aiida-orbmag codes setup`` marks Debian's
+    wannier90.x) runs as one process without mpirun whatever ``options`` reserve; one whose MPI support is unknown
+    (``with_mpi`` None) and is ``wannier90`` also runs serially, since a serial wannier90.x started under mpirun
+    would run N copies writing the same files.
+    """
+    merged = recursive_merge(JOB_DEFAULTS, options or {})
+    serial = code.with_mpi is False or (code.with_mpi is None and code.default_calc_job_plugin == "orbmag.wannier90")
+    if serial:
+        merged["resources"] = {**merged.get("resources", {}), "num_machines": 1, "num_mpiprocs_per_machine": 1}
+        merged["withmpi"] = False
+    return PwBaseWorkChain.set_default_resources(merged, code.computer.scheduler_type)
 
 
 def protocol_filepath(name: str) -> pathlib.Path:
