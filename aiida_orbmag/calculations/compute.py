@@ -128,9 +128,7 @@ class ComputeCalculation(CalcJob):
         spec.output(
             "extrinsic", valid_type=orm.ArrayData, required=False, help="Relaxation-time chi and alpha, when asked."
         )
-        spec.output(
-            "lambda_map", valid_type=orm.ArrayData, required=False, help="Lambda(k) ((e/hbar) Å³), when asked."
-        )
+        spec.output("lambda_map", valid_type=orm.ArrayData, required=False, help="Lambda(k) ((e/hbar) Å³), when asked.")
         spec.default_output_node = "summary"
 
         spec.exit_code(
