@@ -134,8 +134,8 @@ class ComputeCalculation(CalcJob):
         spec.exit_code(
             301,
             "ERROR_OUTPUT_MISSING",
-            message=f"aiida-orbmag compute wrote no {RESULT_FILE} and no error message: the job was stopped (wall "
-            "time, memory?) or the executable is not aiida-orbmag; see the scheduler's output.",
+            message=f"The command aiida-orbmag compute wrote no {RESULT_FILE} and no error message: the job was "
+            "stopped (wall time, memory?) or the executable is not aiida-orbmag; see the scheduler's output.",
         )
         spec.exit_code(
             302,

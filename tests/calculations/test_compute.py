@@ -151,7 +151,7 @@ def test_parser_on_a_real_output_gives_the_calcfunction_nodes(bilayer, aiida_loc
 @pytest.mark.parametrize(
     ("files", "status", "fragment"),
     [
-        ({"aiida.out": b""}, 301, "wrote no result.json and no error message"),
+        ({"aiida.out": b""}, 301, "compute wrote no result.json and no error message"),
         ({"result.json": b'{"mu_eV": [0.0', "aiida.err": b""}, 302, "cannot be read"),
         ({"result.json": b'{"mu_eV": [0.0]}', "aiida.err": b""}, 302, "lacks or garbles"),
         ({"aiida.err": (DATA / "failed" / "aiida.err").read_bytes()}, 310, "failed: The Fermi-surface metric form"),
