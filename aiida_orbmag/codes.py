@@ -26,6 +26,7 @@ CHAIN_CODES = {
     "pw2wannier90": ("pw2wannier90.x", "quantumespresso.pw2wannier90"),
     "wannier90": ("wannier90.x", "orbmag.wannier90"),
     "ld1": ("ld1.x", "orbmag.ld1"),
+    "compute": ("aiida-orbmag", "orbmag.compute"),
 }
 #: OpenMPI refuses root without these; QE's MPI ranks should not also spawn OpenBLAS threads.
 PREPEND_TEXT = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1"

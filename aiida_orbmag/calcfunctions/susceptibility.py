@@ -13,6 +13,8 @@ Inputs: ``tight_binding`` (:class:`~aiida_orbmag.data.TightBindingData`) and ``p
   symmetry check, k-mesh, conventions, version.
 
 Invalid inputs end the process with an exit code of :data:`EXIT_CODES` and a message that says what to change.
+:func:`output_nodes` builds these nodes from the physics core's results; the ``orbmag.compute`` CalcJob's parser
+builds the same nodes with it from the output of ``aiida-orbmag compute``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from aiida.orm import ArrayData, Dict
 from aiida_orbmag.physics import checks, response
 from aiida_orbmag.physics.plan import Execution
 
-from .parameters import ParameterError, SusceptibilityParameters, parse_parameters
+from .parameters import ParameterError, parse_parameters
 
 EXIT_CODES = ExitCodesNamespace(
     {
@@ -83,15 +85,29 @@ def compute_susceptibility(tight_binding, parameters):
             kmesh_error=settings.kmesh_error,
             execution=Execution(max_kpoints=settings.max_kpoints),
         )
-        outputs = {"chi": _chi_node(result), "alpha": _alpha_node(result)}
-        if result.chi_extrinsic is not None:
-            outputs["extrinsic"] = _extrinsic_node(result)
+        lam = None
         if settings.lambda_map_mu is not None:
-            outputs["lambda_map"] = _lambda_map_node(model, settings, shift)
+            lam = response.lambda_map(
+                model,
+                settings.lambda_map_mu + shift,
+                settings.lambda_map_temperature,
+                kmesh=settings.kmesh,
+                conventions=settings.conventions,
+            )
         # the symmetry check maps Lambda(k) once more, through the physics core
-        outputs["summary"] = Dict(checks.summary(result, model, settings.symmetry_operations))
+        summary = checks.summary(result, model, settings.symmetry_operations)
     except ValueError as error:
         return EXIT_CODES.ERROR_RESPONSE_FAILED.format(reason=_reason(error))
+    return output_nodes(result, summary, lam)
+
+
+def output_nodes(result: response.SusceptibilityResult, summary: dict, lam: response.LambdaMap | None) -> dict:
+    """The output nodes (link label -> unstored node) of a result, its summary and an optional Lambda(k) map."""
+    outputs = {"chi": chi_node(result), "alpha": alpha_node(result), "summary": Dict(summary)}
+    if result.chi_extrinsic is not None:
+        outputs["extrinsic"] = extrinsic_node(result)
+    if lam is not None:
+        outputs["lambda_map"] = lambda_map_node(lam)
     return outputs
 
 
@@ -108,7 +124,7 @@ def _with_axes(node: ArrayData, result, units: dict) -> ArrayData:
     return node
 
 
-def _chi_node(result) -> ArrayData:
+def chi_node(result) -> ArrayData:
     node = ArrayData()
     node.set_array("chi", result.chi_nm_per_ohm)
     node.set_array("chi_reduced", result.chi)
@@ -119,7 +135,7 @@ def _chi_node(result) -> ArrayData:
     return _with_axes(node, result, array_units)
 
 
-def _alpha_node(result) -> ArrayData:
+def alpha_node(result) -> ArrayData:
     node = ArrayData()
     node.set_array("alpha", result.alpha_na_nm_per_k)
     node.set_array("alpha_reduced", result.alpha)
@@ -130,7 +146,7 @@ def _alpha_node(result) -> ArrayData:
     return _with_axes(node, result, array_units)
 
 
-def _extrinsic_node(result) -> ArrayData:
+def extrinsic_node(result) -> ArrayData:
     node = ArrayData()
     node.set_array("chi", result.chi_extrinsic_nm_per_ohm)
     node.set_array("alpha", result.alpha_extrinsic_na_nm_per_k)
@@ -138,16 +154,12 @@ def _extrinsic_node(result) -> ArrayData:
     return _with_axes(node, result, {"chi": "nm/Ohm", "alpha": "nA nm/K"})
 
 
-def _lambda_map_node(model, settings: SusceptibilityParameters, shift: float) -> ArrayData:
-    mu = settings.lambda_map_mu + shift
-    lam = response.lambda_map(
-        model, mu, settings.lambda_map_temperature, kmesh=settings.kmesh, conventions=settings.conventions
-    )
+def lambda_map_node(lam: response.LambdaMap) -> ArrayData:
     node = ArrayData()
     node.set_array("kpoints", lam.kpoints)
     node.set_array("lambda", lam.values)
     node.base.attributes.set("units", {"kpoints": "1/Angstrom", "lambda": "(e/hbar) Angstrom^3"})
-    node.base.attributes.set("mu_eV", float(mu))
-    node.base.attributes.set("temperature_K", float(settings.lambda_map_temperature))
-    node.base.attributes.set("kmesh", list(settings.kmesh))
+    node.base.attributes.set("mu_eV", float(lam.mu))
+    node.base.attributes.set("temperature_K", float(lam.temperature))
+    node.base.attributes.set("kmesh", list(lam.kmesh))
     return node

@@ -23,12 +23,15 @@ from aiida_orbmag.cli.plot import plot
 from aiida_orbmag.cli.pseudos import pseudos
 from aiida_orbmag.cli.query import provenance, results
 from aiida_orbmag.cli.structures import structures
-from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
+from aiida_orbmag.io.results import DOCUMENT_KEYS, susceptibility_document
+from aiida_orbmag.physics.conventions import BLOCH_CONVENTIONS, DEFAULT_CONVENTIONS, METRIC_FORMS
 from aiida_orbmag.physics.kgrid import DEFAULT_MAX_KPOINTS, MAX_CHEMICAL_POTENTIALS, check_kmesh
 
 #: Keys of the --json output that other tools read; keep them stable (``checks``: the summary of
 #: :func:`aiida_orbmag.physics.checks.summary`, as in the calcfunction's ``summary`` node).
-JSON_KEYS = ("mu_eV", "temperature_K", "chi_nm_per_ohm", "alpha_nA_nm_per_K", "metadata", "checks")
+JSON_KEYS = DOCUMENT_KEYS
+#: The first bytes of every HDF5 file: TB_FILE is then an aiida-orbmag model file (a TightBindingData's model.h5).
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
 class _OneLineErrors(click.Group):
@@ -50,9 +53,13 @@ def cli(verbose):
     logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s: %(message)s")
 
 
-def _chemical_potentials(mu, mu_range):
-    if bool(mu) == bool(mu_range):
-        raise click.UsageError("Give the chemical potentials either as --mu EV (repeatable) or as --mu-range.")
+def _chemical_potentials(mu, mu_range, mu_file=None):
+    if sum(bool(given) for given in (mu, mu_range, mu_file)) != 1:
+        raise click.UsageError(
+            "Give the chemical potentials either as --mu EV (repeatable), as --mu-range or as --mu-file."
+        )
+    if mu_file:
+        return _mu_file_values(mu_file)
     if mu_range:
         start, stop, num = mu_range
         if not 1 <= num <= MAX_CHEMICAL_POTENTIALS:
@@ -63,12 +70,30 @@ def _chemical_potentials(mu, mu_range):
     return np.array(mu, dtype=float)
 
 
+def _mu_file_values(path: pathlib.Path) -> np.ndarray:
+    """The chemical potentials (eV) of a --mu-file: numbers separated by white space."""
+    _check_readable(path, "a text file of chemical potentials (eV)")
+    try:
+        values = np.array(path.read_text().split(), dtype=float)
+    except (ValueError, UnicodeDecodeError):
+        raise click.ClickException(f"--mu-file {path} must hold numbers (eV) separated by white space.") from None
+    if not 1 <= values.size <= MAX_CHEMICAL_POTENTIALS or not np.all(np.isfinite(values)):
+        raise click.ClickException(
+            f"--mu-file {path} must hold from 1 to {MAX_CHEMICAL_POTENTIALS} finite numbers, got {values.size}."
+        )
+    return values
+
+
 @cli.command()
 @click.argument("tb_file", type=click.Path(path_type=pathlib.Path))
 @click.option("--mu", type=float, multiple=True, metavar="EV", help="Chemical potential (eV, model's energy scale).")
 @click.option(
     "--mu-range", type=(float, float, int), default=None, metavar="START STOP NUM", help="NUM evenly spaced mu (eV)."
 )
+@click.option(
+    "--mu-file", type=click.Path(path_type=pathlib.Path), default=None, metavar="FILE",
+    help="Chemical potentials (eV) from a text file, separated by white space (for long lists).",
+)  # fmt: skip
 @click.option(
     "--temperature", type=float, multiple=True, required=True, metavar="K", help="Temperature (K); repeatable."
 )
@@ -82,7 +107,27 @@ def _chemical_potentials(mu, mu_range):
     is_flag=True,
     help="Diagonal position matrix (tight-binding approximation) instead of the full Wannier position matrix.",
 )
+@click.option(
+    "--bloch-convention", type=click.Choice(BLOCH_CONVENTIONS), default=DEFAULT_CONVENTIONS.bloch_convention,
+    show_default=True, help="Bloch phase convention (I: Wannier centres in the phases; II: lattice vectors only).",
+)  # fmt: skip
+@click.option(
+    "--metric-form", type=click.Choice(METRIC_FORMS), default=DEFAULT_CONVENTIONS.metric_form, show_default=True,
+    help="Metric term of Lambda: analytic per k, or on the Fermi surface (needs T > 0).",
+)  # fmt: skip
+@click.option(
+    "--max-out-of-plane-hopping", type=float, default=DEFAULT_CONVENTIONS.max_out_of_plane_hopping,
+    show_default=True, metavar="EV", help="Largest hopping along a3 accepted for a 2D model.",
+)  # fmt: skip
 @click.option("--relaxation-time", type=float, default=None, metavar="FS", help="Also the extrinsic part for tau (fs).")
+@click.option(
+    "--lambda-map-mu", type=float, default=None, metavar="EV",
+    help="Also Lambda(k) on the k-mesh at this chemical potential (eV, as --mu), written to the --json file.",
+)  # fmt: skip
+@click.option(
+    "--lambda-map-temperature", type=float, default=0.0, show_default=True, metavar="K",
+    help="Temperature of the Lambda(k) map.",
+)  # fmt: skip
 @click.option(
     "--kmesh-error",
     is_flag=True,
@@ -116,23 +161,29 @@ def _chemical_potentials(mu, mu_range):
     help="The model's Fermi energy (eV): --mu and --mu-range are given relative to it, and so are the output's mu.",
 )  # fmt: skip
 @click.option("--json", "json_file", type=click.Path(path_type=pathlib.Path), default=None, help="Write results.")
-def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approximation, relaxation_time, kmesh_error,
+def compute(tb_file, mu, mu_range, mu_file, temperature, kmesh, degeneracy_tol, tb_approximation, bloch_convention,
+            metric_form, max_out_of_plane_hopping, relaxation_time, lambda_map_mu, lambda_map_temperature, kmesh_error,
             processes, progress, wsvec, no_mdrs, max_kpoints, symmetry_file, fermi_energy, json_file):  # fmt: skip
-    """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat).
+    """Compute chi(mu, T) and alpha(mu, T) from a Wannier90 TB_FILE (seedname_tb.dat, or .gz), or from an
+    aiida-orbmag HDF5 model file (a TightBindingData's model.h5).
 
     The model is interpolated as wannier90 does: the MDRS shifts of seedname_wsvec.dat beside TB_FILE (or --wsvec)
-    are applied; the first line of output says whether they were. The checks (largest |chi|, Mott identity when T = 0
-    and a uniform mu grid are given, the symmetry-forbidden part with --symmetry) follow the table.
+    are applied; the first line of output says whether they were (an HDF5 model holds them already). The checks
+    (largest |chi|, Mott identity when T = 0 and a uniform mu grid are given, the symmetry-forbidden part with
+    --symmetry) follow the table.
     """
-    from aiida_orbmag.io.wannier90 import AUTO, read_tb_dat
     from aiida_orbmag.physics import checks
     from aiida_orbmag.physics.plan import Execution
-    from aiida_orbmag.physics.response import compute_susceptibility
+    from aiida_orbmag.physics.response import compute_susceptibility, lambda_map
 
-    mus = _chemical_potentials(mu, mu_range)
+    mus = _chemical_potentials(mu, mu_range, mu_file)
     offset = 0.0 if fermi_energy is None else fermi_energy
     conventions = DEFAULT_CONVENTIONS.replace(
-        degeneracy_tol=degeneracy_tol, position_operator="diagonal" if tb_approximation else "full"
+        degeneracy_tol=degeneracy_tol,
+        position_operator="diagonal" if tb_approximation else "full",
+        bloch_convention=bloch_convention,
+        metric_form=metric_form,
+        max_out_of_plane_hopping=max_out_of_plane_hopping,
     )
     operations = None if symmetry_file is None else _symmetry_operations(symmetry_file)
     if no_mdrs and wsvec is not None:
@@ -143,7 +194,7 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
         _check_writable(json_file)
     if wsvec is not None and not wsvec.is_file():
         raise click.ClickException(f"{wsvec}: no such file; give the seedname_wsvec.dat of the same wannier90 run.")
-    model = read_tb_dat(tb_file, wsvec=None if no_mdrs else (wsvec or AUTO))
+    model = _read_model(tb_file, wsvec, no_mdrs)
     show_progress = sys.stderr.isatty() if progress is None else progress
     with _progress_bar(show_progress, kmesh[0] * kmesh[1]) as callback:
         result = compute_susceptibility(
@@ -158,6 +209,11 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
             progress=callback,
         )
     summary = checks.summary(result, model, operations)
+    lam = None
+    if lambda_map_mu is not None:
+        lam = lambda_map(
+            model, lambda_map_mu + offset, lambda_map_temperature, kmesh=tuple(kmesh), conventions=conventions
+        )
     if fermi_energy is not None:
         summary["largest_chi"]["mu_eV"] -= fermi_energy
         if "intrinsic_forbidden_at" in summary["symmetry"]:
@@ -165,8 +221,23 @@ def compute(tb_file, mu, mu_range, temperature, kmesh, degeneracy_tol, tb_approx
     click.echo(_table(model, result, fermi_energy))
     click.echo(_checks_text(summary, fermi_energy))
     if json_file is not None:
-        json_file.write_text(json.dumps(_json_document(model, result, summary, fermi_energy), indent=2))
+        document = susceptibility_document(model, result, summary, fermi_energy, lam)
+        json_file.write_text(json.dumps(document, indent=2))
         click.echo(f"Wrote {json_file}")
+
+
+def _read_model(path: pathlib.Path, wsvec, no_mdrs: bool):
+    """The model of TB_FILE: an aiida-orbmag HDF5 model file, or a Wannier90 seedname_tb.dat with its MDRS shifts."""
+    from aiida_orbmag.io.hdf5 import load_model
+    from aiida_orbmag.io.wannier90 import AUTO, read_tb_dat
+
+    with path.open("rb") as stream:
+        is_hdf5 = stream.read(len(HDF5_SIGNATURE)) == HDF5_SIGNATURE
+    if not is_hdf5:
+        return read_tb_dat(path, wsvec=None if no_mdrs else (wsvec or AUTO))
+    if wsvec is not None or no_mdrs:
+        raise click.UsageError("--wsvec and --no-mdrs apply to a seedname_tb.dat, not to an HDF5 model file.")
+    return load_model(path)
 
 
 def _symmetry_operations(path: pathlib.Path) -> list:
@@ -215,37 +286,6 @@ def _progress_bar(enabled: bool, total_k: int):
             bar.update(done - bar.pos)
 
         yield callback
-
-
-def _json_document(model, result, summary: dict, fermi_energy: float | None = None) -> dict:
-    """The --json document; with ``fermi_energy`` the mu are relative to it (metadata says so)."""
-    relative = {"relative_to_fermi_energy": fermi_energy is not None, "fermi_energy_eV": fermi_energy}
-    document = {
-        "mu_eV": (result.mu - (fermi_energy or 0.0)).tolist(),
-        "temperature_K": result.temperature.tolist(),
-        "chi_nm_per_ohm": result.chi_nm_per_ohm.tolist(),
-        "alpha_nA_nm_per_K": result.alpha_na_nm_per_k.tolist(),
-        "metadata": {
-            **result.metadata(),
-            **relative,
-            "model": model.summary(),
-            "alpha_sign_convention": "electron charge -|e|",
-        },
-        "checks": summary,
-    }
-    if result.chi_extrinsic is not None:
-        document["extrinsic"] = {
-            "relaxation_time_fs": result.settings["relaxation_time_fs"],
-            "chi_nm_per_ohm": result.chi_extrinsic_nm_per_ohm.tolist(),
-            "alpha_nA_nm_per_K": result.alpha_extrinsic_na_nm_per_k.tolist(),
-        }
-    if result.chi_kmesh_error is not None:
-        document["kmesh_error"] = {
-            "coarse_kmesh": list(result.coarse_kmesh),
-            "chi_nm_per_ohm": result.chi_kmesh_error_nm_per_ohm.tolist(),
-            "alpha_nA_nm_per_K": result.alpha_kmesh_error_na_nm_per_k.tolist(),
-        }
-    return document
 
 
 def _table(model, result, fermi_energy: float | None = None) -> str:

@@ -6,6 +6,11 @@ moments along ``spin_axis``; the magnetic point group from spglib (``magnetic_po
 ``orbmag.compute_susceptibility`` with that group, so that its summary reports the allowed components and the largest
 computed forbidden one. A forbidden component that is not small next to the allowed ones is reported as a warning:
 a sign of a poor Wannier model or of broken PT.
+
+Two routes compute chi, with the same inputs and the same output nodes: the calcfunction, inside the daemon worker
+(which it blocks while it runs), and, when a ``compute`` code is given and the k-point sum is larger than
+``compute_calcjob_above`` (k-points x Wannier functions², the scale of its cost), the ``orbmag.compute`` CalcJob,
+which runs ``aiida-orbmag compute`` on the code's computer.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import copy
 import numpy as np
 from aiida import orm
 from aiida.common import AttributeDict
+from aiida.common.links import LinkType
 from aiida.engine import ToContext, WorkChain, if_
 from aiida_quantumespresso.utils.mapping import prepare_process_inputs
 from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
@@ -23,6 +29,7 @@ from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
 from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group, parameters_with_symmetry
 from aiida_orbmag.calcfunctions.parameters import parse_parameters
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
+from aiida_orbmag.calculations.compute import ComputeCalculation
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.physics.crystal_symmetry import moment_vector, spin_orientation
 from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
@@ -69,6 +76,13 @@ def operations_outside(operations: list[dict], group: list[dict], atol: float = 
     return [operation for operation in operations if not found(operation)]
 
 
+def susceptibility_cost(kmesh, num_wann: int) -> int:
+    """k-points x Wannier functions²: the scale of the k-point sum's cost (measured at 0.16, 1.3 and 16 ms per
+    k-point for 8, 32 and 112 Wannier functions on 2 cores, docs/topics/performance.md: about 1.3 us per unit from
+    32 on)."""
+    return int(kmesh[0]) * int(kmesh[1]) * int(num_wann) ** 2
+
+
 class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
     """Orbital magnetoelectric (chi) and magnetothermal (alpha) susceptibilities of a 2D magnet, from its structure."""
 
@@ -103,6 +117,24 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
             help="Parameters of orbmag.compute_susceptibility (mu grid, temperatures, kmesh; see its table). Without "
             "symmetry_operations the magnetic point group of the ground state is used; given ones are kept.",
         )
+        spec.expose_inputs(
+            ComputeCalculation,
+            namespace="compute",
+            exclude=("tight_binding", "parameters"),
+            namespace_options={
+                "required": False,
+                "populate_defaults": False,
+                "help": "The orbmag.compute CalcJob (the aiida-orbmag code, processes, options): chi runs as a job "
+                "when the k-point sum is larger than compute_calcjob_above, else as the calcfunction.",
+            },
+        )
+        spec.input(
+            "compute_calcjob_above",
+            valid_type=orm.Float,
+            default=lambda: orm.Float(default_input("susceptibility", "compute_calcjob_above")),
+            help="k-points x Wannier functions² above which chi runs as the orbmag.compute CalcJob (when the compute "
+            "namespace has a code); at or below it, or without a code, as the calcfunction in the daemon worker.",
+        )
         spec.input(
             "clean_workdir",
             valid_type=orm.Bool,
@@ -117,6 +149,7 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
             cls.run_wannierization,
             cls.inspect_wannierization,
             cls.run_susceptibility,
+            cls.inspect_susceptibility,
             cls.results,
         )
         spec.output("chi", valid_type=orm.ArrayData, help="chi (nm/Ohm) against mu and T.")
@@ -147,7 +180,7 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         spec.exit_code(
             404,
             "ERROR_SUB_PROCESS_FAILED_SUSCEPTIBILITY",
-            message="The orbmag.compute_susceptibility calculation failed with exit status {status}: {message}.",
+            message="The {process} calculation failed with exit status {status}: {message}.",
         )
 
     @classmethod
@@ -168,7 +201,8 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         run_relax: bool = False,
     ):
         """Builder from the ``fast`` / ``balanced`` / ``stringent`` protocol; ``codes`` maps pw, pw2wannier90 and
-        wannier90 to codes. ``pseudo_family``: fully relativistic, for the spin-orbit steps;
+        wannier90 to codes, and optionally ``compute`` to the ``aiida-orbmag`` code of the ``orbmag.compute`` CalcJob
+        (chi as a job above ``compute_calcjob_above``). ``pseudo_family``: fully relativistic, for the spin-orbit steps;
         ``collinear_pseudo_family``: for the relaxation and the magnetic candidates. ``overrides`` of the children go
         under ``relax``, ``magnetic`` and ``wannierization``."""
         check_codes(codes)
@@ -204,6 +238,11 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
                 codes["pw"], structure, protocol, children["relax"], collinear_pseudo_family, options
             )
             builder.relax._update(relax._inputs(prune=True))
+        if codes.get("compute") is not None:
+            builder.compute.code = codes["compute"]
+            builder.compute.processes = orm.Int(inputs["compute"]["processes"])
+            builder.compute.metadata = copy.deepcopy(inputs["compute"]["metadata"])
+        builder.compute_calcjob_above = orm.Float(inputs["compute_calcjob_above"])
         builder.spin_axis = orm.List(inputs["spin_axis"])
         builder.susceptibility_parameters = orm.Dict(inputs["susceptibility_parameters"])
         builder.clean_workdir = orm.Bool(inputs["clean_workdir"])
@@ -292,16 +331,52 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
                 + (f"; warning: {len(foreign)} of them are not in that group: {foreign}" if foreign else "")
             )
         parameters = parameters_with_symmetry(self.inputs.susceptibility_parameters, group)
-        results, node = compute_susceptibility.run_get_node(
-            wannierization.outputs.tight_binding, parameters, metadata={"call_link_label": "susceptibility"}
+        tight_binding = wannierization.outputs.tight_binding
+        if self.susceptibility_route(tight_binding) == "calcfunction":
+            _, node = compute_susceptibility.run_get_node(
+                tight_binding, parameters, metadata={"call_link_label": "susceptibility"}
+            )
+            self.ctx.calculation_susceptibility = node
+            return None
+        inputs = AttributeDict(self.exposed_inputs(ComputeCalculation, namespace="compute"))
+        inputs.update(tight_binding=tight_binding, parameters=parameters)
+        inputs.metadata.call_link_label = "susceptibility"
+        running = self.submit(ComputeCalculation, **inputs)
+        self.report(
+            f"launching ComputeCalculation<{running.pk}> (aiida-orbmag compute on {inputs.code.computer.label})"
         )
+        return ToContext(calculation_susceptibility=running)
+
+    def susceptibility_route(self, tight_binding: TightBindingData) -> str:
+        """``"calcjob"`` when a compute code is given and the k-point sum is above ``compute_calcjob_above``, else
+        ``"calcfunction"``; reported either way."""
+        kmesh = self.inputs.susceptibility_parameters["kmesh"]
+        cost = susceptibility_cost(kmesh, tight_binding.num_wann)
+        threshold = self.inputs.compute_calcjob_above.value
+        has_code = "code" in self.inputs.get("compute", {})
+        route = "calcjob" if has_code and cost > threshold else "calcfunction"
+        why = "no compute code given" if not has_code else f"{'above' if cost > threshold else 'at or below'}"
+        if has_code:
+            why += f" compute_calcjob_above {threshold:.3g}"
+        self.report(
+            f"chi on {kmesh[0]}x{kmesh[1]} k-points x {tight_binding.num_wann}² Wannier functions = {cost:.3g}: "
+            f"{'orbmag.compute CalcJob' if route == 'calcjob' else 'calcfunction in this worker'} ({why})"
+        )
+        return route
+
+    def inspect_susceptibility(self):
+        node = self.ctx.calculation_susceptibility
         if not node.is_finished_ok:
             message = (node.exit_message or "no message").rstrip(".")
             exit_code = self.exit_codes.ERROR_SUB_PROCESS_FAILED_SUSCEPTIBILITY
-            return exit_code.format(status=node.exit_status, message=message)
+            process = node.process_label or "susceptibility"
+            return exit_code.format(process=process, status=node.exit_status, message=message)
+        outgoing = node.base.links.get_outgoing(link_type=LinkType.CREATE).all()
+        results = {link.link_label: link.node for link in outgoing}
         self.ctx.susceptibility = results
         report = results["summary"]["symmetry"]
         allowed = report["intrinsic_allowed"]
+        group = self.ctx.symmetry
         self.report(f"magnetic point group: {group['num_operations']} in-plane operations; chi allowed along {allowed}")
         if not report.get("intrinsic_forbidden_is_small", True):
             self.report(

@@ -32,7 +32,7 @@ def test_reference_model_chi_and_json(tmp_path):
     assert result.exit_code == 0, result.output
     assert "chi_x (nm/Ohm)" in result.output
     document = json.loads(out.read_text())
-    assert tuple(document) == JSON_KEYS
+    assert tuple(document) == (*JSON_KEYS[:4], "chi_reduced", "alpha_reduced", *JSON_KEYS[4:])
     assert document["mu_eV"] == [-0.1, 0.3] and document["temperature_K"] == [0.0, 300.0]
     chi = np.array(document["chi_nm_per_ohm"])
     alpha = np.array(document["alpha_nA_nm_per_K"])
@@ -60,7 +60,7 @@ def test_matches_the_library_with_options(tmp_path):
                   "--tb-approximation", "--degeneracy-tol", 1e-6, "--relaxation-time", 5, "--json", out)  # fmt: skip
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text())
-    assert set(document) == {*JSON_KEYS, "extrinsic"}
+    assert set(document) == {*JSON_KEYS, "chi_reduced", "alpha_reduced", "extrinsic"}
     library = compute_susceptibility(
         model, [-0.5, 0.0, 0.5], [100.0], (12, 12),
         conventions=Conventions(position_operator="diagonal", degeneracy_tol=1e-6), relaxation_time_fs=5.0,
@@ -151,7 +151,7 @@ def test_kmesh_error_processes_and_progress(tmp_path):
     assert "dchi_x" in result.stdout and "shifted 8x8 grids" in result.stdout
     assert "k-points" in result.stderr and "k-points" not in result.stdout
     document = json.loads(out.read_text())
-    assert set(document) == {*JSON_KEYS, "kmesh_error"}
+    assert set(document) == {*JSON_KEYS, "chi_reduced", "alpha_reduced", "kmesh_error"}
     from aiida_orbmag.io.wannier90 import read_tb_dat
 
     library = compute_susceptibility(read_tb_dat(REFERENCE), [0.3], [300.0], (16, 16), kmesh_error=True)

@@ -81,7 +81,12 @@ class _Calcfunction:
 
     def run_get_node(self, tight_binding, parameters, metadata):
         self.parameters = parameters.get_dict()
-        node = types.SimpleNamespace(is_finished_ok=False, exit_status=204, exit_message="The k-mesh is invalid: x.")
+        node = types.SimpleNamespace(
+            is_finished_ok=False,
+            exit_status=204,
+            exit_message="The k-mesh is invalid: x.",
+            process_label="compute_susceptibility",
+        )
         return {}, node
 
 
@@ -99,7 +104,7 @@ def planted_susceptibility_step(monkeypatch):
 def _with_wannierization(process):
     process.ctx.workchain_wannierization = types.SimpleNamespace(
         inputs=types.SimpleNamespace(structure=None, magnetic_moments=None),
-        outputs=types.SimpleNamespace(tight_binding=None),
+        outputs=types.SimpleNamespace(tight_binding=types.SimpleNamespace(num_wann=4)),
     )
     return process
 
@@ -123,10 +128,41 @@ def test_symmetry_operations_given_are_kept(fake_codes, planted_susceptibility_s
     )
     reports = []
     process.report = reports.append
-    exit_code = _with_wannierization(process).run_susceptibility()
+    assert _with_wannierization(process).run_susceptibility() is None  # the calcfunction ran in this step
+    exit_code = process.inspect_susceptibility()
     assert planted_susceptibility_step.parameters["symmetry_operations"] == (given if used is None else used)
     assert any("not in that group" in report for report in reports) is warned
     assert operations_outside([PT, {**PT, "time_reversal": False}], [IDENTITY, PT]) == [{**PT, "time_reversal": False}]
     # the stand-in fails: its exit status and message reach the work chain's own exit code
     assert exit_code.status == EXIT_CODES.ERROR_SUB_PROCESS_FAILED_SUSCEPTIBILITY.status == 404
-    assert exit_code.message.endswith("exit status 204: The k-mesh is invalid: x.")
+    assert exit_code.message.endswith(
+        "compute_susceptibility calculation failed with exit status 204: The k-mesh is invalid: x."
+    )
+
+
+@pytest.mark.parametrize(
+    ("kmesh", "num_wann", "with_code", "route"),
+    [
+        ([48, 48], 112, True, "calcfunction"),  # 2.9e7: at or below the protocol's 5e7
+        ([120, 120], 112, True, "calcjob"),  # 1.8e8: the balanced protocol on a large model
+        ([120, 120], 112, False, "calcfunction"),  # no compute code: the calcfunction whatever the size
+    ],
+)
+def test_route_of_chi(fake_codes, aiida_localhost, kmesh, num_wann, with_code, route):
+    """chi runs as the orbmag.compute CalcJob only above compute_calcjob_above (k-points x Wannier functions²) and
+    only with a compute code; the choice is reported."""
+    if not PSEUDO_DIR.is_dir():
+        pytest.skip("Debian's quantum-espresso-data is not installed")
+    inputs = _inputs_with(fake_codes, kmesh=kmesh)
+    if with_code:
+        code = orm.InstalledCode(
+            label="fake-aiida-orbmag", computer=aiida_localhost, filepath_executable="/bin/true"
+        ).store()
+        inputs["compute"] = {"code": code}
+    process = instantiate_process(get_manager().get_runner(), SusceptibilityWorkChain, **inputs)
+    assert process.inputs.compute_calcjob_above.value == 5e7
+    reports = []
+    process.report = reports.append
+    assert process.susceptibility_route(types.SimpleNamespace(num_wann=num_wann)) == route
+    assert susceptibility.susceptibility_cost(kmesh, num_wann) == kmesh[0] * kmesh[1] * num_wann**2
+    assert ("no compute code given" in reports[-1]) is not with_code
