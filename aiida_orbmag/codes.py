@@ -1,7 +1,8 @@
 """The executables of the chain as AiiDA codes on any configured computer.
 
-``setup_codes(computer)`` registers ``pw.x``, ``pw2wannier90.x``, ``wannier90.x`` and ``ld1.x`` as the codes
-``pw@COMPUTER``, ``pw2wannier90@COMPUTER``, ... once (it is idempotent): from paths the caller gives, or else found
+``setup_codes(computer)`` registers ``pw.x``, ``pw2wannier90.x``, ``wannier90.x``, ``ld1.x`` and ``aiida-orbmag``
+(the ``orbmag.compute`` CalcJob: chi as a job on big meshes) as the codes ``pw@COMPUTER``, ``pw2wannier90@COMPUTER``,
+..., ``compute@COMPUTER`` once (it is idempotent): from paths the caller gives, or else found
 with ``command -v`` on the computer itself, through its transport (local or SSH). Each code gets a prepend text (by
 default what OpenMPI needs when run as root and OpenBLAS's own threads off) and, where ``ldd`` shows the executable
 is not linked against MPI (Debian's wannier90.x), ``with_mpi=False``, so the chain runs it as one process.
@@ -197,4 +198,16 @@ def chain_codes(
             chosen[key] = orm.load_code(identifier)
         except (NotExistent, MultipleObjectsError) as error:
             raise ValueError(f"{spec!r}: {error} (`verdi code list` shows the codes).") from None
-    return {label: chosen[label] if label in chosen else chain_code(label, computer) for label in labels}
+    codes = {label: chosen[label] if label in chosen else chain_code(label, computer) for label in labels}
+    if "compute" not in codes:  # optional: chi as a job on big meshes, when the computer has aiida-orbmag registered
+        codes.update(registered_compute_code(computer))
+    return codes
+
+
+def registered_compute_code(computer: orm.Computer | str) -> dict:
+    """``{"compute": compute@computer}`` when that code exists, else ``{}``: the optional code of the chain."""
+    label = computer.label if isinstance(computer, orm.Computer) else computer
+    try:
+        return {"compute": orm.load_code(f"compute@{label}")}
+    except (NotExistent, MultipleObjectsError):
+        return {}

@@ -9,7 +9,7 @@ from aiida_orbmag.cli.pseudos import _load_profile
 
 @click.group()
 def codes():
-    """AiiDA codes for pw.x, pw2wannier90.x, wannier90.x and ld1.x."""
+    """AiiDA codes for pw.x, pw2wannier90.x, wannier90.x, ld1.x and aiida-orbmag (chi as a job)."""
 
 
 @codes.command("setup")
@@ -21,17 +21,19 @@ def codes():
 @click.option("--pw2wannier90", metavar="PATH", help="Absolute path of pw2wannier90.x there.")
 @click.option("--wannier90", metavar="PATH", help="Absolute path of wannier90.x there.")
 @click.option("--ld1", metavar="PATH", help="Absolute path of ld1.x there.")
+@click.option("--compute", metavar="PATH", help="Absolute path of the aiida-orbmag executable there (chi as a job).")
 @click.option(
     "--prepend-text", default=None, metavar="TEXT",
     help="Bash lines before each executable in the job script (module loads, OpenMP threads) "
     "[default: the OpenMPI-as-root and OpenBLAS-threads exports the Debian executables need].",
 )  # fmt: skip
-def setup(computer_label, pw, pw2wannier90, wannier90, ld1, prepend_text):
-    """Register (or find) pw, pw2wannier90, wannier90 and ld1 @ the computer; rerunning it changes nothing."""
+def setup(computer_label, pw, pw2wannier90, wannier90, ld1, compute, prepend_text):
+    """Register (or find) pw, pw2wannier90, wannier90, ld1 and compute @ the computer; rerunning it changes
+    nothing."""
     profile = _load_profile()
     from aiida_orbmag.codes import PREPEND_TEXT, setup_codes
 
-    paths = {"pw": pw, "pw2wannier90": pw2wannier90, "wannier90": wannier90, "ld1": ld1}
+    paths = {"pw": pw, "pw2wannier90": pw2wannier90, "wannier90": wannier90, "ld1": ld1, "compute": compute}
     try:
         registered = setup_codes(
             computer_label,

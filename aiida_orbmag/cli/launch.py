@@ -87,7 +87,10 @@ def _codes(code_specs, computer: str) -> dict:
         if key not in CODE_KEYS or not identifier:
             raise click.BadParameter(f"{spec!r}: give KEY=CODE with KEY one of {', '.join(CODE_KEYS)}.", "--codes")
         chosen[key] = identifier
-    return {key: load_code(identifier) for key, identifier in chosen.items()}
+    codes = {key: load_code(identifier) for key, identifier in chosen.items()}
+    from aiida_orbmag.codes import registered_compute_code
+
+    return {**registered_compute_code(computer), **codes}
 
 
 def _overrides(path) -> dict | None:

@@ -241,7 +241,11 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         if codes.get("compute") is not None:
             builder.compute.code = codes["compute"]
             builder.compute.processes = orm.Int(inputs["compute"]["processes"])
-            builder.compute.metadata = copy.deepcopy(inputs["compute"]["metadata"])
+            metadata = copy.deepcopy(inputs["compute"]["metadata"])
+            # the job's own resources (one machine, `processes` cores), charged like every other job of the chain
+            charged = ("account", "queue_name", "qos", "max_wallclock_seconds")
+            metadata["options"].update({key: value for key, value in (options or {}).items() if key in charged})
+            builder.compute.metadata = metadata
         builder.compute_calcjob_above = orm.Float(inputs["compute_calcjob_above"])
         builder.spin_axis = orm.List(inputs["spin_axis"])
         builder.susceptibility_parameters = orm.Dict(inputs["susceptibility_parameters"])
