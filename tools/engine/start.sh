@@ -8,6 +8,7 @@
 # (profile, computer, codes, daemon; README "On a cluster"). Here the tests and CI use it to exercise that path.
 #
 #   tools/engine/start.sh          start (or check) everything; rerunning it is harmless
+#   tools/engine/start.sh install  only install the Debian packages (CI does this before the tests)
 #   tools/engine/start.sh stop     stop everything it started (tools/engine/stop.sh does the same)
 #   tools/engine/start.sh env      print the exports that point verdi / sacct at this setup
 #
@@ -87,13 +88,17 @@ install_packages() {
     $sudo apt-get update -qq
     # Debian's maintainer scripts try to start the services; with no init system they fail harmlessly, and this
     # script starts its own instances instead (policy-rc.d 101 = "do not start")
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod +x /usr/sbin/policy-rc.d
+    local policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+        $sudo chmod +x "$policy"
+    fi
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    $sudo rm -f /usr/sbin/policy-rc.d
+    [ -z "$policy" ] || $sudo rm -f "$policy"
 }
 
-pg_bin() { echo "/usr/lib/postgresql/$(ls /usr/lib/postgresql | sort -n | tail -1)/bin/$1"; }
+pg_bin() { echo "/usr/lib/postgresql/$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf "%f\n" | sort -n | tail -1)/bin/$1"; }
 
 start_postgres() {
     local data=$STATE/postgres/data run=$STATE/postgres/run
@@ -235,6 +240,11 @@ start_munge() {
     chmod 700 "$dir"
     [ -s "$dir/munge.key" ] || (umask 077 && head -c 1024 /dev/urandom >"$dir/munge.key")
     alive "$dir/munged.pid" && return 0
+    # one munged per host is the rule on clusters: if one answers on the socket (another instance's), use it
+    if munge -n -S "$MUNGE_SOCKET" 2>/dev/null | unmunge -S "$MUNGE_SOCKET" >/dev/null 2>&1; then
+        log "munge: using the munged already on $MUNGE_SOCKET"
+        return 0
+    fi
     log "munge: starting"
     # --force: run as root with the key in a private state dir (munged insists on its own user and paths otherwise)
     # the default socket: slurmctld's connection to slurmdbd ignores AuthInfo=socket= and looks there
@@ -406,6 +416,11 @@ EOF
 }
 
 setup_aiida() {
+    # the daemon's workers load the chains by import path: the package must import from anywhere, not only here
+    if ! (cd / && python3 -c "import aiida_orbmag") 2>/dev/null; then
+        log "aiida_orbmag does not import outside the repository: pip install -e . (or set PYTHONPATH)"
+        return 1
+    fi
     setup_profile
     setup_computer
     register_codes "$COMPUTER"
@@ -481,10 +496,11 @@ main() {
         log "ready in $((SECONDS - start)) s"
         print_env
         ;;
+    install) install_packages ;;
     stop) stop_all ;;
     env) print_env ;;
     *)
-        echo "usage: $0 [start|stop|env]" >&2
+        echo "usage: $0 [start|install|stop|env]" >&2
         exit 2
         ;;
     esac
