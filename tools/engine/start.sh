@@ -33,6 +33,7 @@ SLURMDBD_PORT=${ORBMAG_ENGINE_SLURMDBD_PORT:-16819}
 # RabbitMQ's default is 30 min; a pw.x step can take hours, and the worker must not lose its task meanwhile
 CONSUMER_TIMEOUT_MS=${ORBMAG_ENGINE_CONSUMER_TIMEOUT_MS:-36000000}
 NODE=orbmag            # the Slurm node and cluster name
+DATABASE=aiida_${PROFILE//[^A-Za-z0-9_]/_}
 LOOPBACK=127.0.0.1
 MUNGE_SOCKET=/run/munge/munge.socket.2
 
@@ -124,7 +125,9 @@ EOF
     local psql=(runuser -u postgres -- "$(pg_bin psql)" -h "$run" -p "$PG_PORT" -U postgres -qtA)
     if [ -z "$("${psql[@]}" -c "select 1 from pg_roles where rolname='aiida'")" ]; then
         "${psql[@]}" -c "create role aiida login password '$(secret aiida-db.pw)'"
-        "${psql[@]}" -c "create database aiida_$PROFILE owner aiida encoding 'UTF8' lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8' template template0"
+    fi
+    if [ -z "$("${psql[@]}" -c "select 1 from pg_database where datname='$DATABASE'")" ]; then
+        "${psql[@]}" -c "create database $DATABASE owner aiida encoding 'UTF8' lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8' template template0"
     fi
 }
 
@@ -359,7 +362,7 @@ setup_profile() {
     log "AiiDA: profile $PROFILE (core.psql_dos + core.rabbitmq) in $AIIDA_PATH"
     verdi profile setup core.psql_dos --non-interactive --profile-name "$PROFILE" --no-set-as-default \
         --email engine@orbmag.local --first-name Engine --last-name Test --institution aiida-orbmag \
-        --database-hostname "$LOOPBACK" --database-port "$PG_PORT" --database-name "aiida_$PROFILE" \
+        --database-hostname "$LOOPBACK" --database-port "$PG_PORT" --database-name "$DATABASE" \
         --database-username aiida --database-password "$(secret aiida-db.pw)" \
         --repository-uri "file://$STATE/aiida/repository/$PROFILE" --broker core.rabbitmq >/dev/null
     verdi profile configure-broker core.rabbitmq "$PROFILE" --non-interactive --force --broker-host "$LOOPBACK" \
@@ -369,8 +372,23 @@ setup_profile() {
     verdi config set warnings.rabbitmq_version False >/dev/null
 }
 
+# aiida_python CODE: run CODE with the profile loaded and orm imported
+aiida_python() {
+    python3 -c "from aiida import load_profile, orm
+load_profile('$PROFILE')
+$1"
+}
+
 setup_computer() {
-    if ! verdi_p computer show "$COMPUTER" >/dev/null 2>&1; then
+    local state
+    state=$(aiida_python "
+try:
+    computer = orm.load_computer('$COMPUTER')
+except Exception:
+    print('missing')
+else:
+    print('configured' if computer.is_configured else 'unconfigured')")
+    if [ "$state" = missing ]; then
         log "AiiDA: computer $COMPUTER (core.ssh to $LOOPBACK:$SSH_PORT, core.slurm)"
         # mpirun, not srun: OpenMPI starts its ranks itself inside the allocation (no PMI setup needed)
         verdi_p computer setup --non-interactive --label "$COMPUTER" --hostname "$LOOPBACK" \
@@ -379,15 +397,11 @@ setup_computer() {
             --mpirun-command "mpirun -np {tot_num_mpiprocs}" --mpiprocs-per-machine "$(nproc)" \
             --shebang '#!/bin/bash' >/dev/null
     fi
-    verdi_p computer configure core.ssh "$COMPUTER" --non-interactive --username "$(id -un)" --port "$SSH_PORT" \
-        --key-filename "$STATE/ssh/id_ed25519" --no-look-for-keys --no-allow-agent --key-policy AutoAddPolicy \
-        --no-load-system-host-keys --safe-interval 0.5 >/dev/null
-    # poll the scheduler every 2 s rather than the default 10 s: the tests' jobs last seconds
-    verdi_p shell -c "c = load_computer('$COMPUTER'); c.set_minimum_job_poll_interval(2.0)" >/dev/null 2>&1 ||
-        python3 -c "
-from aiida import load_profile, orm
-load_profile('$PROFILE')
-orm.load_computer('$COMPUTER').set_minimum_job_poll_interval(2.0)"
+    if [ "$state" != configured ]; then
+        verdi_p computer configure core.ssh "$COMPUTER" --non-interactive --username "$(id -un)" \
+            --port "$SSH_PORT" --key-filename "$STATE/ssh/id_ed25519" --no-look-for-keys --no-allow-agent \
+            --key-policy AutoAddPolicy --no-load-system-host-keys --safe-interval 0.5 >/dev/null
+    fi
 }
 
 # register_codes COMPUTER: pw, pw2wannier90, wannier90 and ld1 on that computer (one line to swap for
@@ -424,12 +438,12 @@ setup_aiida() {
     setup_profile
     setup_computer
     register_codes "$COMPUTER"
-    # the quick demo's Ni pseudopotential families (seconds); `aiida-orbmag pseudos install` adds the CrI3 ones
-    python3 -c "
-from aiida import load_profile
-load_profile('$PROFILE')
+    # the quick demo's Ni pseudopotential families (seconds; `aiida-orbmag pseudos install` adds the CrI3 ones), and
+    # a scheduler poll every 2 s rather than the default 10 s: the tests' jobs last seconds
+    aiida_python "
 from aiida_orbmag.demo import pseudo_families
-pseudo_families()"
+pseudo_families()
+orm.load_computer('$COMPUTER').set_minimum_job_poll_interval(2.0)"
     if ! verdi_p daemon status >/dev/null 2>&1; then
         log "AiiDA: daemon with $WORKERS workers"
         verdi_p daemon start "$WORKERS" >/dev/null
