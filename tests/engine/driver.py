@@ -118,7 +118,9 @@ def calcjobs(pk: str, below: str | None = None) -> list:
 
 
 def running_job(pk: str) -> dict:
-    """A CalcJob below ``pk`` whose job Slurm reports as running, if any."""
+    """A CalcJob below ``pk`` whose job Slurm reports as running; ``{"terminated": true}`` once ``pk`` is."""
+    if orm.load_node(int(pk)).is_terminated:
+        return {"terminated": True}
     for node in _calcjob_nodes(pk):
         state = node.get_scheduler_state()
         if state is not None and state.value == "running" and not node.is_terminated:

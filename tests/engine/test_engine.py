@@ -98,6 +98,8 @@ def test_chain_survives_killed_workers(engine, demo_run):
     while not (job := engine.driver("running-job", pk)):
         assert time.monotonic() < deadline, "the magnetic chain's pw.x job never ran in Slurm"
         time.sleep(2)
+    if "terminated" in job:
+        pytest.fail("the chain finished before its pw.x job was seen running: nothing was killed")
     workers = engine.driver("workers")
     for pid in workers:
         os.kill(int(pid), signal.SIGKILL)
