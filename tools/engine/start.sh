@@ -81,6 +81,7 @@ install_packages() {
     [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
     command -v pw.x >/dev/null || missing+=(quantum-espresso quantum-espresso-data libopenblas0-pthread)
     command -v wannier90.x >/dev/null || missing+=(wannier90)
+    command -v ss >/dev/null || missing+=(iproute2) # the tests check the listening addresses with ss
     [ ${#missing[@]} -eq 0 ] && return 0
     log "installing ${missing[*]}"
     local sudo=""
