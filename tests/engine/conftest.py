@@ -59,10 +59,18 @@ class Engine:
     def wait(self, pks, timeout: float) -> dict:
         return self.driver("wait", timeout, *pks, timeout=timeout + 120)
 
-    def sacct(self) -> dict:
-        """Slurm's accounting records (slurmdbd): job id -> (job name, state, exit code) of every allocation."""
-        lines = self.run("sacct", "-X", "-n", "-P", "-a", "-S", "2020-01-01", "-o", "JobID,JobName,State,ExitCode")
-        return {line.split("|")[0]: tuple(line.split("|")[1:]) for line in lines.splitlines() if line}
+    def sacct(self, settle: float = 30) -> dict:
+        """Slurm's accounting records (slurmdbd): job id -> (job name, state, exit code) of every allocation, once
+        none is still pending or running (slurmctld sends the records to slurmdbd asynchronously; ``settle`` s)."""
+        deadline = time.monotonic() + settle
+        while True:
+            lines = self.run("sacct", "-X", "-n", "-P", "-a", "-S", "2020-01-01", "-o", "JobID,JobName,State,ExitCode")
+            records = {line.split("|")[0]: tuple(line.split("|")[1:]) for line in lines.splitlines() if line}
+            if all(state not in ("PENDING", "RUNNING") for _, state, _ in records.values()):
+                return records
+            if time.monotonic() > deadline:
+                return records
+            time.sleep(2)
 
     def pid(self, relative: str) -> int:
         return int((self.state / relative).read_text().split()[0])
