@@ -29,6 +29,8 @@ CHAIN_CODES = {
     "ld1": ("ld1.x", "orbmag.ld1"),
     "compute": ("aiida-orbmag", "orbmag.compute"),
 }
+#: Codes the chain runs without: chi is then the calcfunction (``setup_codes`` skips them when not found).
+OPTIONAL_CODES = ("compute",)
 #: OpenMPI refuses root without these; QE's MPI ranks should not also spawn OpenBLAS threads.
 PREPEND_TEXT = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1"
 
@@ -166,12 +168,20 @@ def setup_codes(
     """Register (or load) the codes ``labels`` of the chain on ``computer``; label -> code.
 
     :param executables: label -> absolute path on the computer, for codes not on its PATH (see :func:`chain_code`).
+        An :data:`OPTIONAL_CODES` one neither given nor found is left out of the result.
     """
     executables = executables or {}
     unknown = sorted(set(executables) - set(CHAIN_CODES))
     if unknown:
         raise ValueError(f"Unknown code {unknown}; the chain uses {sorted(CHAIN_CODES)}.")
-    return {label: chain_code(label, computer, executables.get(label), prepend_text) for label in labels}
+    codes = {}
+    for label in labels:
+        try:
+            codes[label] = chain_code(label, computer, executables.get(label), prepend_text)
+        except ValueError:
+            if label not in OPTIONAL_CODES or label in executables:
+                raise
+    return codes
 
 
 def localhost_code(label: str) -> orm.InstalledCode:

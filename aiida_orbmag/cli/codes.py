@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from aiida_orbmag.cli.pseudos import _load_profile
+from aiida_orbmag.cli.common import PROFILE, load_profile
 
 
 @click.group()
@@ -13,6 +13,7 @@ def codes():
 
 
 @codes.command("setup")
+@PROFILE
 @click.option(
     "--computer", "computer_label", default="localhost", show_default=True, metavar="LABEL",
     help="A configured computer of the profile (localhost is created if missing).",
@@ -27,11 +28,11 @@ def codes():
     help="Bash lines before each executable in the job script (module loads, OpenMP threads) "
     "[default: the OpenMPI-as-root and OpenBLAS-threads exports the Debian executables need].",
 )  # fmt: skip
-def setup(computer_label, pw, pw2wannier90, wannier90, ld1, compute, prepend_text):
+def setup(profile_name, computer_label, pw, pw2wannier90, wannier90, ld1, compute, prepend_text):
     """Register (or find) pw, pw2wannier90, wannier90, ld1 and compute @ the computer; rerunning it changes
     nothing."""
-    profile = _load_profile()
-    from aiida_orbmag.codes import PREPEND_TEXT, setup_codes
+    profile = load_profile(profile_name)
+    from aiida_orbmag.codes import CHAIN_CODES, PREPEND_TEXT, setup_codes
 
     paths = {"pw": pw, "pw2wannier90": pw2wannier90, "wannier90": wannier90, "ld1": ld1, "compute": compute}
     try:
@@ -47,3 +48,8 @@ def setup(computer_label, pw, pw2wannier90, wannier90, ld1, compute, prepend_tex
         mpi = {None: "", False: ", serial"}.get(code.with_mpi, ", MPI")
         plugin = code.default_calc_job_plugin
         click.echo(f"  {code.full_label}  {code.get_executable()}  (pk {code.pk}, plugin {plugin}{mpi})")
+    for label in sorted(set(CHAIN_CODES) - set(registered)):
+        executable = CHAIN_CODES[label][0]
+        click.echo(
+            f"  {label}: {executable} not found on {computer_label}, skipped (chi then runs as the calcfunction)"
+        )

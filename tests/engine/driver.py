@@ -2,7 +2,6 @@
 profile come from the environment), so that the pytest session's own test profile is never touched. Each command
 prints JSON.
 
-    python3 tests/engine/driver.py submit-demo COMPUTER
     python3 tests/engine/driver.py submit-magnetic COMPUTER
     python3 tests/engine/driver.py submit-load COUNT
     python3 tests/engine/driver.py wait TIMEOUT PK [PK ...]
@@ -27,16 +26,6 @@ LOAD_PARAMETERS = {"chemical_potentials": [0.0, 0.1], "temperatures": [0.0], "km
 
 def _codes(computer: str) -> dict:
     return {label: orm.load_code(f"{label}@{computer}") for label in ("pw", "pw2wannier90", "wannier90")}
-
-
-def submit_demo(computer: str) -> dict:
-    """The quick demo (orbmag.susceptibility on the Ni bilayer) on ``computer``'s codes."""
-    from aiida.engine import submit
-
-    from aiida_orbmag.demo import demo_inputs
-    from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
-
-    return {"pk": submit(SusceptibilityWorkChain, **demo_inputs(_codes(computer))).pk}
 
 
 def submit_magnetic(computer: str) -> dict:
@@ -151,7 +140,6 @@ def provenance(pk: str) -> dict:
 
 
 COMMANDS = {
-    "submit-demo": submit_demo,
     "submit-magnetic": submit_magnetic,
     "submit-load": submit_load,
     "wait": wait,

@@ -405,29 +405,9 @@ else:
     fi
 }
 
-# register_codes COMPUTER: pw, pw2wannier90, wannier90 and ld1 on that computer (one line to swap for
-# `aiida-orbmag codes setup --computer COMPUTER` once that exists)
+# register_codes COMPUTER: the chain's codes on that computer, found there over SSH with `command -v`
 register_codes() {
-    python3 - "$PROFILE" "$1" <<'EOF'
-import shutil
-import sys
-
-from aiida import load_profile, orm
-from aiida.common.exceptions import NotExistent
-
-load_profile(sys.argv[1])
-from aiida_orbmag.codes import LOCALHOST_CODES, PREPEND_TEXT
-
-computer = orm.load_computer(sys.argv[2])
-for label, (name, plugin) in LOCALHOST_CODES.items():
-    try:
-        orm.load_code(f"{label}@{computer.label}")
-    except NotExistent:
-        orm.InstalledCode(
-            computer=computer, label=label, filepath_executable=shutil.which(name) or name,
-            default_calc_job_plugin=plugin, prepend_text=PREPEND_TEXT,
-        ).store()
-EOF
+    aiida-orbmag codes setup -p "$PROFILE" --computer "$1" >/dev/null
 }
 
 setup_aiida() {
