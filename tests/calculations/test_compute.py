@@ -19,6 +19,7 @@ from aiida.plugins import CalculationFactory
 from aiida_orbmag.data import TightBindingData
 from aiida_orbmag.parsers.compute import ComputeParser
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer
+from tests.retrieved import plant_retrieved
 
 DATA = pathlib.Path(__file__).parents[1] / "parsers" / "data" / "compute"
 ComputeCalculation = CalculationFactory("orbmag.compute")
@@ -124,11 +125,7 @@ def parsed(files: dict, bilayer):
     node.base.links.add_incoming(bilayer, LinkType.INPUT_CALC, "tight_binding")
     node.set_option("resources", {"num_machines": 1, "num_mpiprocs_per_machine": 1})
     node.store()
-    retrieved = orm.FolderData()
-    for name, content in files.items():
-        retrieved.base.repository.put_object_from_bytes(content, name)
-    retrieved.base.links.add_incoming(node, LinkType.CREATE, "retrieved")
-    retrieved.store()
+    plant_retrieved(node, files)
     return ComputeParser.parse_from_node(node, store_provenance=False)
 
 

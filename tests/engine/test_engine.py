@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from .conftest import COMPUTER, PORTS, SCRIPT
+from tests.engine.settings import COMPUTER, PORTS, SCRIPT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 

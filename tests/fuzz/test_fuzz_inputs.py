@@ -26,6 +26,7 @@ from aiida_orbmag.io.wannier90 import read_centres_xyz, read_hr_dat, read_tb_dat
 from aiida_orbmag.physics.mdrs import apply_mdrs
 from aiida_orbmag.physics.model import TightBindingModel
 from aiida_orbmag.physics.reference_models import cri3_like_bilayer
+from tests.retrieved import plant_retrieved
 
 ROOT = pathlib.Path(__file__).parents[2]
 IO_DATA = ROOT / "tests" / "io" / "data"
@@ -301,11 +302,7 @@ def parse_retrieved(aiida_profile, aiida_localhost):
         for label, data in (("parameters", parameters), ("structure", structure)):
             node.base.links.add_incoming(data.store(), LinkType.INPUT_CALC, label)
         node.store()
-        retrieved = orm.FolderData()
-        for name, content in files.items():
-            retrieved.base.repository.put_object_from_bytes(content, name)
-        retrieved.base.links.add_incoming(node, LinkType.CREATE, "retrieved")
-        retrieved.store()
+        plant_retrieved(node, files)
         return parser.parse_from_node(node, store_provenance=False)
 
     return run

@@ -11,6 +11,7 @@ from aiida.plugins import CalculationFactory, ParserFactory
 
 from aiida_orbmag.parsers.wannier90 import parse_wout
 from aiida_orbmag.physics.bands import band_energies
+from tests.retrieved import plant_retrieved
 
 DATA = pathlib.Path(__file__).parent / "data"
 Wannier90Calculation = CalculationFactory("orbmag.wannier90")
@@ -38,16 +39,15 @@ def parsed(aiida_profile_clean, aiida_localhost):
         for label, data in (("parameters", orm.Dict(parameters)), ("structure", structure)):
             node.base.links.add_incoming(data.store(), LinkType.INPUT_CALC, label)
         node.store()
-        retrieved = orm.FolderData()
+        files = {}
         for path in sorted((DATA / case).iterdir()):
             if path.name == "aiida.win" and not with_win:
                 continue  # the CalcJob does not retrieve its own input
             name = path.name.removesuffix(".gz")
             content = replace.get(name, read_case_file(path))
             if content is not None:
-                retrieved.base.repository.put_object_from_bytes(content, name)
-        retrieved.base.links.add_incoming(node, LinkType.CREATE, "retrieved")
-        retrieved.store()
+                files[name] = content
+        plant_retrieved(node, files)
         results, process = Wannier90Parser.parse_from_node(node, store_provenance=False)
         return results, process
 
