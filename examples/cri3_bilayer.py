@@ -28,9 +28,11 @@ Runtime and status on the 2-core development machine (docs/topics/measured.md): 
 of step 2 takes 16 minutes at 30/240 Ry with 4 k-points; the spin-orbit SCF of step 3 diverges from its first
 iteration with Debian's pw.x 6.7 and the ld1.x-regenerated fully relativistic PAW files (it does so for every
 16-atom magnetic noncollinear cell tried, the monolayer's 2x1 supercell included, while the 8-atom monolayer
-converges). The cause is the fully relativistic Cr file: with scalar-relativistic Cr and fully relativistic I the
-first iteration is sane (0.72 Ry, as the 8-atom cell), so ``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-I_SR-Cr``
-runs the chain with spin-orbit coupling on I only (I's 5p spin-orbit splitting, about 1 eV, dwarfs Cr's 3d one).
+converges). The trigger of the first iteration's failure is the fully relativistic Cr file: with scalar-relativistic
+Cr and fully relativistic I the first iteration is sane (0.72 Ry, as the 8-atom cell), and
+``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-I_SR-Cr`` runs the chain with spin-orbit coupling on I only (I's 5p
+spin-orbit splitting, about 1 eV, dwarfs Cr's 3d one); but its bilayer SCF still jumped to 104 Ry at the fourth
+iteration, so this route is not shown to converge either.
 Expect 3 to 4 hours on 2 cores for the Wannierisation and about 20 minutes on a 32-core node; chi on the fast
 protocol's 48x48 mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py``).
 """
