@@ -118,5 +118,5 @@ def demo_run(engine):
     # the README's main job, as a user on a cluster runs it: the example script with --computer and --submit
     printed = engine.verdi("run", "examples/quick_demo.py", "--computer", COMPUTER, "--submit", timeout=600)
     pk = int(re.search(r"Submitted SusceptibilityWorkChain<(\d+)>", printed).group(1))
-    states = engine.wait([pk], timeout=float(os.environ.get("ORBMAG_ENGINE_DEMO_TIMEOUT", "1500")))
+    states = engine.wait([pk], timeout=float(os.environ.get("ORBMAG_ENGINE_DEMO_TIMEOUT", "2400")))
     return pk, states[str(pk)], time.perf_counter() - start

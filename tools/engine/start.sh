@@ -436,6 +436,15 @@ stop_all() {
     if [ -d "$AIIDA_PATH" ] && verdi profile show "$PROFILE" >/dev/null 2>&1; then
         verdi_p daemon stop >/dev/null 2>&1 || true
     fi
+    # jobs still in Slurm (a chain stopped mid-way) are cancelled first: slurmstepd and the MPI ranks of a running
+    # job outlive slurmd, and would keep running in a work dir that may be deleted next
+    if alive "$STATE/slurm/slurmctld.pid"; then
+        squeue -h -o %A 2>/dev/null | xargs -r scancel --full 2>/dev/null || true
+        for _ in $(seq 1 15); do
+            [ -z "$(squeue -h -o %A 2>/dev/null)" ] && break
+            sleep 2
+        done
+    fi
     local pidfile
     for pidfile in "$STATE/slurm/slurmd.pid" "$STATE/slurm/slurmctld.pid" "$STATE/slurm/slurmdbd.pid" \
         "$STATE/ssh/sshd.pid" "$STATE/munge/munged.pid"; do
