@@ -86,4 +86,5 @@ def test_readme_main_job_runs_the_quick_demo_on_a_fresh_presto_profile(tmp_path)
     config = json.loads((tmp_path / ".aiida" / "config.json").read_text())
     assert len(config["profiles"]) == 1, config["profiles"].keys()
     codes = re.compile(r"(\S+@localhost) .*\(pk (\d+),")
-    assert codes.findall(again.stdout) == codes.findall(done.stdout) and len(codes.findall(done.stdout)) == 4
+    # pw, pw2wannier90, wannier90, ld1 and compute (aiida-orbmag itself, chi as a job), each registered once
+    assert codes.findall(again.stdout) == codes.findall(done.stdout) and len(codes.findall(done.stdout)) == 5
