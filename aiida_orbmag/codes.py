@@ -194,20 +194,28 @@ def setup_localhost_codes(labels=tuple(CHAIN_CODES)) -> dict[str, orm.InstalledC
     return setup_codes("localhost", labels=labels)
 
 
+def code_specs(specs, labels) -> dict[str, str]:
+    """label -> code identifier from ``KEY=CODE`` strings (KEY one of ``labels``); ValueError for a malformed one."""
+    chosen = {}
+    for spec in specs:
+        key, _, identifier = spec.partition("=")
+        if key not in labels or not identifier:
+            raise ValueError(f"{spec!r}: give KEY=CODE with KEY one of {', '.join(labels)}.")
+        chosen[key] = identifier
+    return chosen
+
+
 def chain_codes(
     computer: orm.Computer | str = "localhost", specs=(), labels=("pw", "pw2wannier90", "wannier90")
 ) -> dict[str, orm.Code]:
     """label -> code of a chain run on ``computer``: each ``KEY=CODE`` of ``specs`` (CODE a ``label@computer``, PK or
     UUID) as given, every other label the code ``label@computer`` (registered if missing, see :func:`chain_code`)."""
     chosen = {}
-    for spec in specs:
-        key, _, identifier = spec.partition("=")
-        if key not in labels or not identifier:
-            raise ValueError(f"{spec!r}: give KEY=CODE with KEY one of {', '.join(labels)}.")
+    for key, identifier in code_specs(specs, labels).items():
         try:
             chosen[key] = orm.load_code(identifier)
         except (NotExistent, MultipleObjectsError) as error:
-            raise ValueError(f"{spec!r}: {error} (`verdi code list` shows the codes).") from None
+            raise ValueError(f"{key}={identifier}: {error} (`verdi code list` shows the codes).") from None
     codes = {label: chosen[label] if label in chosen else chain_code(label, computer) for label in labels}
     if "compute" not in codes:  # optional: chi as a job on big meshes, when the computer has aiida-orbmag registered
         codes.update(registered_compute_code(computer))

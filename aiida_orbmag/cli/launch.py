@@ -79,17 +79,16 @@ def where_options(command):
 
 
 def _codes(code_specs, computer: str) -> dict:
+    from aiida_orbmag.codes import code_specs as parse_code_specs
+    from aiida_orbmag.codes import registered_compute_code
     from aiida_orbmag.workflows.screening import CODE_KEYS
 
-    chosen = {key: f"{key}@{computer}" for key in CODE_KEYS}
-    for spec in code_specs:
-        key, _, identifier = spec.partition("=")
-        if key not in CODE_KEYS or not identifier:
-            raise click.BadParameter(f"{spec!r}: give KEY=CODE with KEY one of {', '.join(CODE_KEYS)}.", "--codes")
-        chosen[key] = identifier
+    try:
+        given = parse_code_specs(code_specs, CODE_KEYS)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--codes") from None
+    chosen = {key: given.get(key, f"{key}@{computer}") for key in CODE_KEYS}
     codes = {key: load_code(identifier) for key, identifier in chosen.items()}
-    from aiida_orbmag.codes import registered_compute_code
-
     return {**registered_compute_code(computer), **codes}
 
 
