@@ -38,6 +38,7 @@ protocol's 48x48 mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py`
 """
 
 import argparse
+import copy
 
 from aiida import orm
 
@@ -89,6 +90,14 @@ parser.add_argument(
     help="family of the spin-orbit steps instead of the fully relativistic default, e.g. "
     f"{MIXED_FAMILY} (scalar-relativistic Cr, fully relativistic I; made here if missing, see the module docstring)",
 )
+parser.add_argument(
+    "--spin-orbit-mixing",
+    type=float,
+    nargs=2,
+    metavar=("BETA", "NDIM"),
+    help="mixing_beta and mixing_ndim of the spin-orbit SCF instead of the protocol's 0.2 and pw.x's 8 (at Gamma, "
+    "0.1 and 12 carried the mixed family's bilayer past the fourth iteration where 0.2 had jumped to 104 Ry)",
+)
 parser.add_argument("--relax", action="store_true", help="relax the in-plane cell first")
 parser.add_argument(
     "--order",
@@ -106,12 +115,16 @@ overrides = {"magnetic": {"scf": {}}, "wannierization": {"scf": {}, "nscf": {}}}
 if args.cutoffs:
     system = {"pw": {"parameters": {"SYSTEM": {"ecutwfc": args.cutoffs[0], "ecutrho": args.cutoffs[1]}}}}
     for scf in (overrides["magnetic"]["scf"], overrides["wannierization"]["scf"], overrides["wannierization"]["nscf"]):
-        scf.update(system)
+        scf.update(copy.deepcopy(system))
 if args.scf_kpoints_distance:
     overrides["magnetic"]["scf"]["kpoints_distance"] = args.scf_kpoints_distance
     overrides["wannierization"]["scf"]["kpoints_distance"] = args.scf_kpoints_distance
 if args.frozen_margin is not None:
     overrides["wannierization"]["frozen_margin"] = args.frozen_margin
+if args.spin_orbit_mixing:
+    beta, ndim = args.spin_orbit_mixing
+    electrons = {"mixing_beta": beta, "mixing_ndim": int(ndim)}
+    overrides["wannierization"]["scf"].setdefault("pw", {}).setdefault("parameters", {})["ELECTRONS"] = electrons
 builder = SusceptibilityWorkChain.get_builder_from_protocol(
     codes,
     structure,
