@@ -45,21 +45,27 @@ def install_families(
     functional: str = "PBE",
     code: orm.AbstractCode | None = None,
     label_prefix: str = DEFAULT_LABEL_PREFIX,
+    augmentation: str | None = None,
 ) -> dict[str, CutoffsPseudoPotentialFamily]:
     """Regenerate the pslibrary pseudopotentials of ``elements`` and install the families
-    ``{label_prefix}/{functional}/FR`` and ``.../SR``; returns label -> family."""
+    ``{label_prefix}/{functional}/FR`` and ``.../SR``; returns label -> family. ``augmentation='ultrasoft'``: their
+    ultrasoft twins (``lpaw=.false.``, untested by ld1.x, :mod:`~aiida_orbmag.calculations.ld1`) in ``.../FR-US``
+    and ``.../SR-US``: with pw.x 6.7 the PAW files fail for moments in the plane (docs/topics/measured.md)."""
     elements = _elements(elements)
     if not re.fullmatch(r"[A-Za-z0-9]+", functional):
         raise ValueError(f"functional {functional!r} must be a plain name such as 'PBE' or 'PBEsol'.")
     code = code if code is not None else ld1_code()
     sources = {element: source_node(find_source(element, source_dir, functional)) for element in elements}
     families = {}
+    suffix = "-US" if augmentation == "ultrasoft" else ""
+    kind = " as ultrasoft" if augmentation == "ultrasoft" else ""
     for relativistic, tag in FAMILY_TAGS.items():
-        pseudos = {element: regenerate(source, relativistic, code) for element, source in sources.items()}
-        label = f"{label_prefix}/{functional}/{tag}"
+        pseudos = {element: regenerate(source, relativistic, code, augmentation) for element, source in sources.items()}
+        label = f"{label_prefix}/{functional}/{tag}{suffix}"
         description = (
-            f"pslibrary {functional} pseudopotentials from {source_dir} regenerated {relativistic}-relativistically "
-            "with ld1.x by aiida-orbmag (each pseudo's creator is its Ld1Calculation); cutoffs: ld1.x's suggestions."
+            f"pslibrary {functional} pseudopotentials from {source_dir} regenerated "
+            f"{relativistic}-relativistically{kind} with ld1.x by aiida-orbmag (each pseudo's creator is its "
+            "Ld1Calculation); cutoffs: ld1.x's suggestions."
         )
         families[label] = install_family(label, pseudos, description)
     return families
@@ -116,10 +122,10 @@ def ld1_code() -> orm.InstalledCode:
     return localhost_code("ld1")
 
 
-def regenerate(source: UpfData, relativistic: str, code: orm.AbstractCode) -> UpfData:
-    """The regenerated pseudopotential: the output of a finished ``Ld1Calculation`` of the same source content and
-    relativistic treatment if one exists, else of a new one run now."""
-    previous = finished_pseudo(source.md5, relativistic)
+def regenerate(source: UpfData, relativistic: str, code: orm.AbstractCode, augmentation: str | None = None) -> UpfData:
+    """The regenerated pseudopotential: the output of a finished ``Ld1Calculation`` of the same source content,
+    relativistic treatment and augmentation (None: the recipe's own) if one exists, else of a new one run now."""
+    previous = finished_pseudo(source.md5, relativistic, augmentation)
     if previous is not None:
         LOGGER.info("reusing %s (%s-relativistic) from Ld1Calculation %s", previous.filename, relativistic, previous.pk)
         return previous
@@ -127,6 +133,8 @@ def regenerate(source: UpfData, relativistic: str, code: orm.AbstractCode) -> Up
     builder.code = code
     builder.source = source
     builder.relativistic = orm.Str(relativistic)
+    if augmentation is not None:
+        builder.augmentation = orm.Str(augmentation)
     builder.metadata.options.max_wallclock_seconds = 1800
     builder.metadata.label = f"ld1 {source.element} {relativistic}-relativistic"
     results, node = run_get_node(builder)
@@ -138,8 +146,9 @@ def regenerate(source: UpfData, relativistic: str, code: orm.AbstractCode) -> Up
     return results["pseudo"]
 
 
-def finished_pseudo(md5: str, relativistic: str) -> UpfData | None:
-    """The ``pseudo`` output of the newest finished-ok ``Ld1Calculation`` of a source with this md5, or None."""
+def finished_pseudo(md5: str, relativistic: str, augmentation: str | None = None) -> UpfData | None:
+    """The ``pseudo`` output of the newest finished-ok ``Ld1Calculation`` of a source with this md5, relativistic
+    treatment and ``augmentation`` input (None: without one), or None."""
     builder = orm.QueryBuilder()
     builder.append(UpfData, filters={"attributes.md5": md5}, tag="source")
     builder.append(
@@ -157,8 +166,11 @@ def finished_pseudo(md5: str, relativistic: str) -> UpfData | None:
     )
     builder.append(UpfData, with_incoming="calculation", edge_filters={"label": "pseudo"}, project="*")
     builder.order_by({"calculation": {"ctime": "desc"}})
-    found = builder.first()
-    return found[0] if found else None
+    for (pseudo,) in builder.iterall():
+        inputs = pseudo.creator.inputs
+        if (inputs["augmentation"].value if "augmentation" in inputs else None) == augmentation:
+            return pseudo
+    return None
 
 
 def install_family(label: str, pseudos: dict[str, UpfData], description: str = "") -> CutoffsPseudoPotentialFamily:

@@ -6,6 +6,12 @@ The generation input is the one the source UPF records in its ``<PP_INFO>`` (see
 pseudopotential (pslibrary's file name, ``rel-`` added for ``'full'``) and tests it on the generation configuration;
 ``aiida_test<i>.in`` regenerates it and tests it on test configuration i (QE 6.7 allows one per run); their
 pseudopotential files are not retrieved (their ``z_valence`` is that of the test configuration).
+
+``augmentation='ultrasoft'`` generates the recipe as an ultrasoft pseudopotential (``lpaw=.false.``, pslibrary's
+``rrkjus`` twin of its ``kjpaw`` file). ld1.x 6.7's test runs of such a generation are not run: their pseudo
+eigenvalues stay those of the generation configuration (Cr and I, measured), so their energy differences mean
+nothing; the generation configuration's eigenvalues are still compared, and the files are to be checked in pw.x
+(docs/topics/measured.md).
 """
 
 from __future__ import annotations
@@ -27,13 +33,21 @@ def run_prefix(index: int) -> str:
     return f"{PREFIX}_test{index}"
 
 
+def augmentation(inputs) -> str | None:
+    """The ``augmentation`` input's value, or None (the recorded recipe's own)."""
+    return inputs["augmentation"].value if "augmentation" in inputs else None
+
+
 def output_filename(inputs) -> str:
     """Name of the regenerated UPF file for these inputs (a mapping or a node's ``inputs``)."""
-    return ld1.regenerated_filename(inputs["source"].filename, inputs["relativistic"].value)
+    return ld1.regenerated_filename(inputs["source"].filename, inputs["relativistic"].value, augmentation(inputs))
 
 
 def tested_configurations(inputs) -> list[str]:
-    """The test configurations of a run: the ``test_configurations`` input, else the standard ones."""
+    """The test configurations of a run: the ``test_configurations`` input, else the standard ones; none for an
+    ultrasoft generation (module docstring)."""
+    if augmentation(inputs) == "ultrasoft":
+        return []
     if "test_configurations" in inputs:
         return list(inputs["test_configurations"].get_list())
     return ld1.standard_test_configurations(ld1.generation_input(inputs["source"].get_content()))
@@ -54,6 +68,12 @@ def validate_test_configurations(node, _):
     return None
 
 
+def validate_augmentation(node, _):
+    if node.value not in ld1.AUGMENTATION:
+        return f"augmentation must be one of {sorted(ld1.AUGMENTATION)}, got {node.value!r}."
+    return None
+
+
 def validate_test_tolerance(node, _):
     if not node.value > 0:
         return f"test_tolerance must be a positive energy (Ry), got {node.value}."
@@ -63,10 +83,15 @@ def validate_test_tolerance(node, _):
 def validate_inputs(inputs, _):
     if "source" not in inputs or "relativistic" not in inputs:
         return None
+    if augmentation(inputs) == "ultrasoft" and ("test_configurations" in inputs or "test_tolerance" in inputs):
+        return (
+            "An ultrasoft generation is not tested by ld1.x (its test runs do not reach self-consistency in ld1.x "
+            "6.7): leave out test_configurations and test_tolerance, and check the file in pw.x."
+        )
     try:
         text = ld1.generation_input(inputs["source"].get_content())
-        ld1.ld1_input(text, inputs["relativistic"].value, output_filename(inputs))
-        if "test_configurations" not in inputs:
+        ld1.ld1_input(text, inputs["relativistic"].value, output_filename(inputs), augmentation=augmentation(inputs))
+        if "test_configurations" not in inputs and augmentation(inputs) != "ultrasoft":
             ld1.standard_test_configurations(text)
     except (ValueError, UnicodeDecodeError) as error:
         return f"The source file {inputs['source'].filename} cannot be regenerated: {error}"
@@ -89,6 +114,14 @@ class Ld1Calculation(CalcJob):
             valid_type=orm.Str,
             validator=validate_relativistic,
             help="'full' (rel=2: spin-orbit, j-resolved projectors) or 'scalar' (rel=1).",
+        )
+        spec.input(
+            "augmentation",
+            valid_type=orm.Str,
+            required=False,
+            validator=validate_augmentation,
+            help="'paw' or 'ultrasoft' (lpaw=.false.: pslibrary's rrkjus twin, untested by ld1.x); default: the "
+            "recorded recipe's.",
         )
         spec.input(
             "test_configurations",
@@ -153,11 +186,17 @@ class Ld1Calculation(CalcJob):
         generation = ld1.generation_input(self.inputs.source.get_content())
         relativistic = self.inputs.relativistic.value
         upf_name = output_filename(self.inputs)
-        runs = [(PREFIX, ld1.ld1_input(generation, relativistic, upf_name, prefix=PREFIX))]
+        chosen = augmentation(self.inputs)
+        runs = [(PREFIX, ld1.ld1_input(generation, relativistic, upf_name, prefix=PREFIX, augmentation=chosen))]
         for index, configuration in enumerate(tested_configurations(self.inputs)):
             prefix = run_prefix(index)
             text = ld1.ld1_input(
-                generation, relativistic, f"{prefix}.UPF", prefix=prefix, test_configuration=configuration
+                generation,
+                relativistic,
+                f"{prefix}.UPF",
+                prefix=prefix,
+                test_configuration=configuration,
+                augmentation=chosen,
             )
             runs.append((prefix, text))
 

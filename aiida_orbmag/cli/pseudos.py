@@ -41,12 +41,22 @@ def _load_profile():
 )
 @click.option("--functional", default="PBE", show_default=True, help="Functional of the pslibrary files.")
 @click.option("--label-prefix", default=DEFAULT_LABEL_PREFIX, show_default=True, help="Start of the family labels.")
-def install(elements, source_dir, functional, label_prefix):
-    """Regenerate fully (FR) and scalar (SR) relativistic pseudopotentials and install them as families."""
+@click.option(
+    "--ultrasoft",
+    is_flag=True,
+    help="Generate the recipes as ultrasoft (families .../FR-US and .../SR-US; ld1.x does not test them): Debian's "
+    "pw.x 6.7 fails with the PAW files when the moments lie in the plane.",
+)
+def install(elements, source_dir, functional, label_prefix, ultrasoft):
+    """Regenerate fully (FR) and scalar (SR) relativistic pseudopotentials and install them as families.
+
+    Example: aiida-orbmag pseudos install -e Cr -e I --ultrasoft
+    """
     profile = _load_profile()
     from aiida_orbmag.pseudos import STRINGENCY, install_families
 
-    families = install_families(elements, source_dir, functional, label_prefix=label_prefix)
+    augmentation = "ultrasoft" if ultrasoft else None
+    families = install_families(elements, source_dir, functional, label_prefix=label_prefix, augmentation=augmentation)
     click.echo(f"profile: {profile.name}")
     for label, family in families.items():
         click.echo(label)

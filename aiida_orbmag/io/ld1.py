@@ -32,6 +32,9 @@ import re
 from aiida_orbmag.io.upf import tag_attributes
 
 RELATIVISTIC = {"full": 2, "scalar": 1}
+#: augmentation -> ld1.x's ``lpaw``: the recorded recipe's own (PAW for pslibrary's kjpaw files), or ultrasoft. With
+#: the same recipe pslibrary makes both its ``kjpaw`` and its ``rrkjus`` files.
+AUGMENTATION = {"paw": ".true.", "ultrasoft": ".false."}
 #: Tolerance of |ΔE_AE - ΔE_PS| (Ry). pslibrary's own tests reach ~0.1 mRy; 2 mRy (27 meV) is a transferability
 #: error small against the eV-scale excitations tested, and large against ld1.x's numerical noise (~1e-6 Ry).
 TEST_TOLERANCE_RY = 2e-3
@@ -121,12 +124,16 @@ def ld1_input(
     *,
     prefix: str = "ld1",
     test_configuration: str | None = None,
+    augmentation: str | None = None,
 ) -> str:
     """The ld1.x input regenerating a recorded pseudopotential: ``rel`` 2 (``'full'``) or 1 (``'scalar'``),
     ``iswitch=3``, written to ``output_filename`` (a bare ``*.UPF`` name: ld1.x writes UPF only for that suffix), the
     scratch files named from ``prefix``, auxiliary output files dropped, and optionally one ``&test`` configuration
     (a valence string such as ``'3s2 4s1 3p6 3d5'``; the pseudopotential of such a run has that configuration's
-    ``z_valence`` and must not be used)."""
+    ``z_valence`` and must not be used); ``augmentation`` ``'paw'`` or ``'ultrasoft'`` sets ``lpaw`` (None: as
+    recorded)."""
+    if augmentation is not None and augmentation not in AUGMENTATION:
+        raise ValueError(f"augmentation must be one of {sorted(AUGMENTATION)} or None, got {augmentation!r}.")
     if relativistic not in RELATIVISTIC:
         raise ValueError(f"relativistic must be one of {sorted(RELATIVISTIC)}, got {relativistic!r}.")
     if "/" in output_filename or not re.fullmatch(r"[\w.+-]+\.(upf|UPF)", output_filename):
@@ -146,6 +153,8 @@ def ld1_input(
     for key in _AUXILIARY_FILES:
         pseudo.pop(key, None)
     pseudo["file_pseudopw"] = f"'{output_filename}'"
+    if augmentation is not None:
+        pseudo["lpaw"] = AUGMENTATION[augmentation]
     text = _namelist_text("input", control) + _namelist_text("inputp", pseudo) + "\n".join(cards) + "\n"
     if test_configuration is not None:
         if "'" in test_configuration or not test_configuration.strip():
@@ -154,15 +163,20 @@ def ld1_input(
     return text
 
 
-def regenerated_filename(source_filename: str, relativistic: str) -> str:
+def regenerated_filename(source_filename: str, relativistic: str, augmentation: str | None = None) -> str:
     """pslibrary's name for the regenerated file: ``Cr.pbe-spn-kjpaw_psl.1.0.0.UPF`` -> ``Cr.rel-pbe-spn-...`` for
-    ``'full'``, the name without ``rel-`` for ``'scalar'``; ``regenerated_<relativistic>.UPF`` for other names."""
+    ``'full'``, the name without ``rel-`` for ``'scalar'``, ``kjpaw`` -> ``rrkjus`` for ``augmentation='ultrasoft'``;
+    ``regenerated_<relativistic>[_ultrasoft].UPF`` for other names."""
     if relativistic not in RELATIVISTIC:
         raise ValueError(f"relativistic must be one of {sorted(RELATIVISTIC)}, got {relativistic!r}.")
+    if augmentation is not None and augmentation not in AUGMENTATION:
+        raise ValueError(f"augmentation must be one of {sorted(AUGMENTATION)} or None, got {augmentation!r}.")
     match = re.fullmatch(r"([A-Z][a-z]?)\.(?:rel-)?([\w.+-]+\.(?:upf|UPF))", source_filename)
-    if match is None:
-        return f"regenerated_{relativistic}.UPF"
+    if match is None or (augmentation == "ultrasoft" and "kjpaw" not in match.group(2)):
+        return f"regenerated_{relativistic}{'_ultrasoft' if augmentation == 'ultrasoft' else ''}.UPF"
     element, rest = match.groups()
+    if augmentation == "ultrasoft":
+        rest = rest.replace("kjpaw", "rrkjus")
     return f"{element}.rel-{rest}" if relativistic == "full" else f"{element}.{rest}"
 
 

@@ -19,7 +19,7 @@ from aiida import orm
 from aiida.parsers import Parser
 from aiida_pseudo.data.pseudo.upf import UpfData
 
-from aiida_orbmag.calculations.ld1 import OUTPUT_FILE, output_filename, run_prefix, tested_configurations
+from aiida_orbmag.calculations.ld1 import OUTPUT_FILE, augmentation, output_filename, run_prefix, tested_configurations
 from aiida_orbmag.io import ld1
 from aiida_orbmag.parsers.text import retrieved_text
 
@@ -70,7 +70,7 @@ class Ld1Parser(Parser):
         rows = ld1.energy_differences(reference, tests)
         tolerance = self.node.inputs.test_tolerance.value if "test_tolerance" in self.node.inputs else None
         tolerance = tolerance or ld1.TEST_TOLERANCE_RY
-        worst = max(rows, key=lambda row: row["deviation_Ry"])
+        worst = max(rows, key=lambda row: row["deviation_Ry"], default=None)  # none for an ultrasoft generation
         eigenvalue_errors = [o["eigenvalue_max_deviation_Ry"] for o in (reference, *tests.values())]
         parameters = {
             "element": header["element"],
@@ -82,8 +82,9 @@ class Ld1Parser(Parser):
             "ld1_version": reference["version"],
             "reference_etot_ae_Ry": reference["etot_ae_Ry"],
             "reference_etot_ps_Ry": reference["etot_ps_Ry"],
+            "augmentation": "paw" if header.get("is_paw", "").lower() in ("true", "t", ".true.") else "ultrasoft",
             "test_configurations": rows,
-            "max_deviation_Ry": worst["deviation_Ry"],
+            "max_deviation_Ry": worst["deviation_Ry"] if worst else None,
             "tolerance_Ry": tolerance,
             "eigenvalue_max_deviation_Ry": max((e for e in eigenvalue_errors if e is not None), default=None),
             "suggested_cutoff_wfc_Ry": cutoffs[0],
@@ -92,7 +93,7 @@ class Ld1Parser(Parser):
             "warnings": sorted({w for o in (reference, *tests.values()) for w in o["warnings"]}),
         }
         self.out("output_parameters", orm.Dict(parameters))
-        if worst["deviation_Ry"] > tolerance:
+        if worst is not None and worst["deviation_Ry"] > tolerance:
             return self.exit_codes.ERROR_TRANSFERABILITY_TEST_FAILED.format(
                 deviation=worst["deviation_Ry"], configuration=worst["configuration"], tolerance=tolerance
             )
@@ -108,6 +109,12 @@ class Ld1Parser(Parser):
             raise ValueError(
                 f"its header says relativistic={header.get('relativistic')!r}, has_so={header.get('has_so')!r} where "
                 f"a {expected}-relativistic pseudopotential was asked for."
+            )
+        is_paw = header.get("is_paw", "").lower() in ("true", "t", ".true.")
+        if augmentation(self.node.inputs) is not None and is_paw != (augmentation(self.node.inputs) == "paw"):
+            raise ValueError(
+                f"its header says is_paw={header.get('is_paw')!r} where a {augmentation(self.node.inputs)} "
+                "pseudopotential was asked for."
             )
         cutoffs = ld1.suggested_cutoffs(text)
         pseudo = UpfData(io.BytesIO(text.encode()), filename=filename)

@@ -85,6 +85,20 @@ def test_ld1_input_sets_the_relativistic_treatment_and_output(upf_text):
     assert ld1.regenerated_filename("Cr.rel-pbe-spn-kjpaw_psl.1.0.0.UPF", "scalar") == CR_FILE.name
 
 
+def test_ld1_input_can_ask_for_the_ultrasoft_twin(upf_text):
+    generation = ld1.generation_input(upf_text(CR_FILE))
+    assert "lpaw=.true.," in generation.replace(" ", "")  # pslibrary's kjpaw recipe
+    ultrasoft = ld1.ld1_input(generation, "full", "Cr.UPF", augmentation="ultrasoft")
+    assert "lpaw=.false.," in ultrasoft and "lpaw=.true." not in ultrasoft
+    assert "lpaw=.true.," in ld1.ld1_input(generation, "full", "Cr.UPF", augmentation="paw")
+    assert ld1.ld1_input(generation, "full", "Cr.UPF") == ld1.ld1_input(generation, "full", "Cr.UPF", augmentation=None)
+    with pytest.raises(ValueError, match="augmentation must be one of"):
+        ld1.ld1_input(generation, "full", "Cr.UPF", augmentation="norm-conserving")
+    name = ld1.regenerated_filename(CR_FILE.name, "full", "ultrasoft")
+    assert name == "Cr.rel-pbe-spn-rrkjus_psl.1.0.0.UPF"
+    assert ld1.regenerated_filename("Cr.upf", "scalar", "ultrasoft") == "regenerated_scalar_ultrasoft.UPF"
+
+
 def test_rewrap_keeps_every_number_and_bounds_the_lines(upf_text):
     original = upf_text(CR_FILE)
     # the shape QE 6.7's ld1.x writes: a whole block on one line of thousands of characters
@@ -211,6 +225,23 @@ def test_fully_relativistic_cr_passes_ld1_tests(ld1_code):
     assert node.inputs.code.filepath_executable.name == "ld1.x"
 
 
+def test_ultrasoft_twin_is_generated_untested_and_checked_for_its_kind(ld1_code):
+    """The recipe as ultrasoft: a valid fully relativistic USPP, no ld1.x test runs (they do not reach
+    self-consistency for these generations in ld1.x 6.7), and asking for tests is refused before anything runs."""
+    results, node = _regenerate(ld1_code, CR_FILE, "full", augmentation=orm.Str("ultrasoft"))
+    assert node.is_finished_ok, node.exit_message
+    header = ld1.upf_header(results["pseudo"].get_content())
+    assert (header["pseudo_type"], header["is_paw"], header["has_so"]) == ("USPP", "false", "true")
+    assert results["pseudo"].filename == "Cr.rel-pbe-spn-rrkjus_psl.1.0.0.UPF"
+    parameters = results["output_parameters"].get_dict()
+    assert parameters["augmentation"] == "ultrasoft" and parameters["test_configurations"] == []
+    assert parameters["max_deviation_Ry"] is None
+    assert parameters["eigenvalue_max_deviation_Ry"] < 1e-4  # the generation configuration is still compared
+    assert not [name for name in node.base.repository.list_object_names() if name.startswith("aiida_test")]
+    with pytest.raises(ValueError, match="not tested by ld1.x"):
+        _regenerate(ld1_code, CR_FILE, "full", augmentation=orm.Str("ultrasoft"), test_tolerance=orm.Float(1.0))
+
+
 def test_scalar_relativistic_regeneration_matches_the_shipped_file(ld1_code, upf_text):
     results, node = _regenerate(ld1_code, CR_FILE, "scalar")
     assert node.is_finished_ok, node.exit_message
@@ -293,6 +324,10 @@ def test_cli_install_prints_labels_and_cutoffs(families):
     assert re.search(
         r"Cr\s+ecutwfc\s+48\.0 Ry\s+ecutrho\s+457\.0 Ry\s+Cr\.rel-pbe-spn-kjpaw_psl\.1\.0\.0\.UPF", result.output
     )
+    ultrasoft = runner.invoke(cli, ["pseudos", "install", "-e", "I", "--ultrasoft", "--label-prefix", PREFIX])
+    assert ultrasoft.exit_code == 0, ultrasoft.output
+    assert f"{FR_LABEL}-US" in ultrasoft.output and "I.rel-pbe-n-rrkjus_psl.1.0.0.UPF" in ultrasoft.output
+    assert orm.load_group(f"{SR_LABEL}-US").get_pseudo("I").filename == "I.pbe-n-rrkjus_psl.1.0.0.UPF"
     failed = runner.invoke(cli, ["pseudos", "install", "-e", "Xe", "--label-prefix", PREFIX])
     assert failed.exit_code == 1 and "No pslibrary PBE file for Xe" in failed.output
     assert len(failed.output.strip().splitlines()) == 1
