@@ -32,7 +32,11 @@ converges). The trigger of the first iteration's failure is the fully relativist
 Cr and fully relativistic I the first iteration is sane (0.72 Ry, as the 8-atom cell), and
 ``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-I_SR-Cr`` runs the chain with spin-orbit coupling on I only (I's 5p
 spin-orbit splitting, about 1 eV, dwarfs Cr's 3d one); but its bilayer SCF still jumped to 104 Ry at the fourth
-iteration, so this route is not shown to converge either.
+iteration, so this route is not shown to converge either; with ``--spin-orbit-mixing 0.1 12`` it passed that point
+at Gamma (1.43 to 0.16 Ry in eight iterations). The next route to try: the ultrasoft twins of the same recipes
+(``aiida-orbmag pseudos install --ultrasoft``, then ``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US``): on the
+8-atom monolayer they avoid the PAW files' failure with moments in the plane, and their bands agree with the PAW
+ones to 53 meV within 2 eV of E_F.
 Expect 3 to 4 hours on 2 cores for the Wannierisation and about 20 minutes on a 32-core node; chi on the fast
 protocol's 48x48 mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py``).
 """
