@@ -12,11 +12,10 @@ from click.testing import CliRunner
 
 from aiida_orbmag.cli.main import cli
 from aiida_orbmag.demo import FAMILIES, PSEUDO_DIR, nickel_bilayer, pseudo_families
-from tests.tools.test_screening_e2e import OVERRIDES
 
 
 @pytest.mark.slow
-def test_launch_run_finishes_a_chain_with_real_codes(aiida_profile, qe_codes, tmp_path):
+def test_launch_run_finishes_a_chain_with_real_codes(aiida_profile, qe_codes, tmp_path, fast_demo_overrides):
     if not PSEUDO_DIR.is_dir() or shutil.which("pw.x") is None:
         pytest.skip("needs Debian's quantum-espresso(-data) and wannier90")
     from aiida.manage.caching import disable_caching
@@ -24,8 +23,7 @@ def test_launch_run_finishes_a_chain_with_real_codes(aiida_profile, qe_codes, tm
     pseudo_families()
     path = tmp_path / "ni_bilayer.xsf"
     nickel_bilayer().get_ase().write(path)
-    overrides = tmp_path / "overrides.yaml"
-    overrides.write_text(OVERRIDES)
+    overrides = fast_demo_overrides
     group = f"launch-{tmp_path.name}"
     codes = [f"--codes={key}={code.pk}" for key, code in qe_codes.items()]
     arguments = [

@@ -16,24 +16,6 @@ from aiida_orbmag.cli.main import cli
 from aiida_orbmag.demo import FAMILIES, PSEUDO_DIR
 from aiida_orbmag.tools.results import format_table, results_table
 
-#: the demo's choices on the fast protocol: the order and spin axis fixed, the projected subspace's Wannier functions,
-#: no off-grid check, 6x6 k-points everywhere, and a small chi grid (finite chi is asserted here, not converged
-#: numbers)
-OVERRIDES = """
-magnetic:
-  scf: {kpoints_distance: 0.5}
-wannierization:
-  scf: {kpoints_distance: 0.5}
-  check_interpolation: false
-  wannier90_parameters: {num_iter: 0, dis_num_iter: 0}
-susceptibility_parameters:
-  chemical_potential_range: [-0.5, 0.5, 41]
-  temperatures: [0.0, 100.0]
-  kmesh: [24, 24]
-  degeneracy_tol: 1.0e-3
-"""
-
-
 #: seconds the daemon may take to quit with running processes
 STOP_TIMEOUT = 300
 
@@ -48,7 +30,7 @@ def _cli(*args):
 @pytest.mark.slow
 @pytest.mark.timeout(int(os.environ.get("ORBMAG_SCREENING_TIMEOUT", "3600")))  # raised in the test: the daemon stops
 def test_screening_on_a_daemon_survives_a_restart(
-    aiida_config_tmp, aiida_profile_factory, run_aiida_broker_service_for_profile, tmp_path
+    aiida_config_tmp, aiida_profile_factory, run_aiida_broker_service_for_profile, fast_demo_overrides
 ):
     if not PSEUDO_DIR.is_dir() or shutil.which("pw.x") is None or shutil.which("verdi") is None:
         pytest.skip("needs Debian's quantum-espresso(-data), wannier90 and verdi on PATH")
@@ -56,8 +38,7 @@ def test_screening_on_a_daemon_survives_a_restart(
 
     from aiida_orbmag.codes import setup_localhost_codes
 
-    overrides = tmp_path / "overrides.yaml"
-    overrides.write_text(OVERRIDES)
+    overrides = fast_demo_overrides
     with (
         aiida_profile_factory(aiida_config_tmp, broker_backend="core.zeromq") as profile,
         run_aiida_broker_service_for_profile(profile),
