@@ -29,6 +29,10 @@ OUTPUT = click.option(
     help="PNG file to write.",
 )
 RESULTS = click.argument("results", metavar="PK_OR_JSON")
+COMPONENT = click.option(
+    "--component", type=click.Choice(["x", "y"]), default=None,
+    help="Component to draw [default: the larger one in the result, which symmetry allows when one is forbidden].",
+)  # fmt: skip
 
 
 def _results(source: str, profile_name: str | None) -> dict:
@@ -50,6 +54,21 @@ def _node_results(node) -> dict:
     from aiida_orbmag.tools.nodes import results_from_node
 
     return results_from_node(node)
+
+
+def _component(data: dict, component: str | None) -> str:
+    """``component``, or the one of larger largest |alpha| in ``data``."""
+    if component is not None:
+        return component
+    import numpy as np
+
+    largest = np.nanmax(np.abs(np.asarray(data["alpha_nA_nm_per_K"], dtype=float)), axis=(0, 1))
+    return "xy"[int(np.argmax(largest))]
+
+
+def _echo_written(path, component: str, chosen_here: bool) -> None:
+    note = f" (component {component}: the larger in the result; --component to choose)" if chosen_here else ""
+    click.echo(f"Wrote {path}{note}")
 
 
 @click.group()
@@ -76,7 +95,7 @@ def plot_chi_command(results, temperature, output, profile_name):
 
 @plot.command("alpha")
 @RESULTS
-@click.option("--component", type=click.Choice(["x", "y"]), default="x", show_default=True)
+@COMPONENT
 @OUTPUT
 @PROFILE
 def plot_alpha_command(results, component, output, profile_name):
@@ -87,13 +106,14 @@ def plot_alpha_command(results, component, output, profile_name):
     from aiida_orbmag import plots
 
     data = _results(results, profile_name)
-    click.echo(f"Wrote {plots.save(plots.plot_alpha(data, component=component), output)}")
+    chosen = _component(data, component)
+    _echo_written(plots.save(plots.plot_alpha(data, component=chosen), output), chosen, component is None)
 
 
 @plot.command("alpha-t")
 @RESULTS
 @click.option("--mu", type=float, required=True, help="Chemical potential (eV, as in the result); nearest grid point.")
-@click.option("--component", type=click.Choice(["x", "y"]), default="x", show_default=True)
+@COMPONENT
 @OUTPUT
 @PROFILE
 def plot_alpha_temperature_command(results, mu, component, output, profile_name):
@@ -104,7 +124,9 @@ def plot_alpha_temperature_command(results, mu, component, output, profile_name)
     from aiida_orbmag import plots
 
     data = _results(results, profile_name)
-    click.echo(f"Wrote {plots.save(plots.plot_alpha_temperature(data, mu, component=component), output)}")
+    chosen = _component(data, component)
+    figure = plots.plot_alpha_temperature(data, mu, component=chosen)
+    _echo_written(plots.save(figure, output), chosen, component is None)
 
 
 @plot.command("bands")

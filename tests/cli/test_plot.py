@@ -55,6 +55,17 @@ def test_each_plot_writes_a_png(results, tmp_path, args):
     assert output.read_bytes()[:8] == PNG_MAGIC and 10_000 < output.stat().st_size < 1_000_000
 
 
+def test_alpha_plots_default_to_the_larger_component(results, tmp_path):
+    """The reference model keeps C2y: alpha_x is allowed, alpha_y forbidden, and the plot draws x unless told."""
+    alpha = np.abs(np.array(json.loads(results.read_text())["alpha_nA_nm_per_K"]))
+    assert alpha[..., 0].max() > 100 * alpha[..., 1].max()
+    for command in (("alpha",), ("alpha-t", "--mu", 0.2)):
+        chosen = _run("plot", command[0], results, *command[1:], "-o", tmp_path / "a.png")
+        assert chosen.exit_code == 0 and "(component x: the larger in the result;" in chosen.output, chosen.output
+        told = _run("plot", command[0], results, *command[1:], "--component", "y", "-o", tmp_path / "b.png")
+        assert told.exit_code == 0 and "component" not in told.output, told.output
+
+
 def test_lambda_map_png_and_its_numbers(tmp_path):
     output, numbers = tmp_path / "lambda.png", tmp_path / "lambda.json"
     result = _run("plot", "lambda", REFERENCE, "--mu", 0.3, "--kmesh", 16, "-o", output, "--json", numbers)
