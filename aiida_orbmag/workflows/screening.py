@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 from aiida import orm
 from aiida.common.exceptions import NotExistent
 from aiida_pseudo.groups.family import PseudoPotentialFamily
@@ -18,6 +19,7 @@ from aiida_quantumespresso.workflows.protocols.utils import recursive_merge
 from aiida_submission_controller import BaseSubmissionController
 from pydantic import field_validator
 
+from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS, magnetic_layers
 from aiida_orbmag.workflows.protocols.utils import DEFAULT_COLLINEAR_PSEUDO_FAMILY, DEFAULT_PSEUDO_FAMILY
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 
@@ -28,12 +30,20 @@ STRUCTURE_EXTRAS = ("stacking", "layers", "strain", "system")
 
 
 def structure_extras(structure: orm.StructureData) -> dict:
-    """The extras a screening puts on the chain of ``structure``: formula, source UUID, stacking, layers, strain."""
+    """The extras a screening puts on the chain of ``structure``: formula, source UUID, stacking, layers, strain, as
+    ``aiida-orbmag structures`` set them; a structure without a ``layers`` extra (one read from a file) gets the
+    number of layers of magnetic atoms along z, when it has magnetic atoms."""
     extras = {"formula": structure.get_formula(), "source_structure": structure.uuid}
     for key in STRUCTURE_EXTRAS:
         value = structure.base.extras.get(key, None)
         if value is not None:
             extras[key] = value
+    if "layers" not in extras:
+        symbols = [structure.get_kind(site.kind_name).symbol for site in structure.sites]
+        magnetic = np.array([symbol in MAGNETIC_ELEMENTS for symbol in symbols])
+        if magnetic.any():
+            positions = np.array([site.position for site in structure.sites])
+            extras["layers"] = int(magnetic_layers(positions, magnetic).max()) + 1
     return extras
 
 

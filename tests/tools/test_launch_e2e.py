@@ -45,6 +45,7 @@ def test_launch_run_finishes_a_chain_with_real_codes(aiida_profile, qe_codes, tm
     assert structure.pbc == (True, True, False) and len(structure.sites) == 2
     extras = chain.base.extras.all
     assert extras["formula"] == "Ni2" and extras["source_structure"] == structure.uuid and extras["protocol"] == "fast"
+    assert extras["layers"] == 2  # counted from the geometry: a file carries no generator's extras
 
     # every job ran the code it was given, with the scheduler options of the command line, none from the cache
     jobs = [node for node in chain.called_descendants if isinstance(node, orm.CalcJobNode)]

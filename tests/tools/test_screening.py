@@ -126,8 +126,9 @@ def test_launch_susceptibility_submits_one_chain(recorded_submissions, monkeypat
     """`launch susceptibility` from a structure file: the builder is submitted, the extras are set."""
     import aiida.engine
 
-    from aiida_orbmag.demo import nickel_bilayer
+    from aiida_orbmag.demo import nickel_bilayer, pseudo_families
 
+    pseudo_families()  # the demo's families, whichever test runs first
     submitted = []
 
     def submit(builder):
@@ -160,6 +161,29 @@ def test_launch_susceptibility_submits_one_chain(recorded_submissions, monkeypat
     assert tuple(builder.structure.pbc) == (True, True, False)
     (node,) = orm.load_group(f"one-{tmp_path.name}").nodes
     assert node.base.extras.get("protocol") == "fast" and node.base.extras.get("formula") == "Ni2"
+    # a structure from a file carries no generator's extras: its magnetic layers are counted from the geometry
+    assert node.base.extras.get("layers") == 2 and "stacking" not in node.base.extras.all
+
+
+def test_structure_extras_count_magnetic_layers_only_when_not_given():
+    from aiida_orbmag.calcfunctions.structures import chromium_trihalide_layers
+    from aiida_orbmag.workflows.screening import structure_extras
+
+    def structure(layers, extras=None):
+        cell, symbols, positions = chromium_trihalide_layers("I", layers)
+        node = orm.StructureData(cell=cell.tolist(), pbc=(True, True, False))
+        for symbol, position in zip(symbols, positions, strict=True):
+            node.append_atom(position=tuple(position), symbols=symbol)
+        node.store()
+        node.base.extras.set_many(extras or {})
+        return node
+
+    assert structure_extras(structure(1))["layers"] == 1
+    assert structure_extras(structure(2))["layers"] == 2
+    assert structure_extras(structure(2, {"layers": 7, "stacking": "monoclinic"}))["layers"] == 7  # given wins
+    silicon = orm.StructureData(cell=[[3.8, 0, 0], [0, 3.8, 0], [0, 0, 20]], pbc=(True, True, False))
+    silicon.append_atom(position=(0, 0, 0), symbols="Si")
+    assert "layers" not in structure_extras(silicon.store())  # nothing magnetic to count
 
 
 def test_a_profile_without_broker_is_refused_before_submission(planted_codes, tmp_path):
