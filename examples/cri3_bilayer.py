@@ -75,6 +75,14 @@ parser.add_argument(
     "--cutoffs", type=float, nargs=2, metavar=("WFC", "RHO"), help="ecutwfc ecutrho (Ry) instead of the family's"
 )
 parser.add_argument(
+    "--spin-orbit-cutoffs",
+    type=float,
+    nargs=2,
+    metavar=("WFC", "RHO"),
+    help="ecutwfc ecutrho (Ry) of the spin-orbit SCF and the NSCF only (the collinear step keeps --cutoffs, and its "
+    "cached result): ultrasoft files want the charge-density cutoff ld1.x suggests (457 Ry for Cr)",
+)
+parser.add_argument(
     "--scf-kpoints-distance",
     type=float,
     metavar="DK",
@@ -120,6 +128,10 @@ if args.cutoffs:
     system = {"pw": {"parameters": {"SYSTEM": {"ecutwfc": args.cutoffs[0], "ecutrho": args.cutoffs[1]}}}}
     for scf in (overrides["magnetic"]["scf"], overrides["wannierization"]["scf"], overrides["wannierization"]["nscf"]):
         scf.update(copy.deepcopy(system))
+if args.spin_orbit_cutoffs:
+    for name in ("scf", "nscf"):
+        system = overrides["wannierization"][name].setdefault("pw", {}).setdefault("parameters", {})
+        system["SYSTEM"] = {"ecutwfc": args.spin_orbit_cutoffs[0], "ecutrho": args.spin_orbit_cutoffs[1]}
 if args.scf_kpoints_distance:
     overrides["magnetic"]["scf"]["kpoints_distance"] = args.scf_kpoints_distance
     overrides["wannierization"]["scf"]["kpoints_distance"] = args.scf_kpoints_distance
