@@ -126,10 +126,10 @@ def _check_order(structures, order) -> None:
     if order is None:
         return
     from aiida_orbmag.physics.magnetic_orders import candidate_orders
+    from aiida_orbmag.workflows.common import site_positions_and_symbols
 
     for structure in structures:
-        symbols = [structure.get_kind(site.kind_name).symbol for site in structure.sites]
-        names = candidate_orders(structure.cell, [site.position for site in structure.sites], symbols)
+        names = candidate_orders(structure.cell, *site_positions_and_symbols(structure))
         if order not in names:
             raise click.ClickException(
                 f"{structure.get_formula()} (PK {structure.pk}) has no magnetic order {order!r}; its candidates are "

@@ -44,6 +44,12 @@ def magnetic_layers(positions: np.ndarray, magnetic: np.ndarray) -> np.ndarray:
     return layer
 
 
+def magnetic_layer_count(positions, symbols, magnetic_elements=MAGNETIC_ELEMENTS) -> int:
+    """Number of layers of magnetic atoms along z (:func:`magnetic_layers`); 0 when no site is magnetic."""
+    magnetic = np.array([symbol in magnetic_elements for symbol in symbols], dtype=bool)
+    return int(magnetic_layers(positions, magnetic).max(initial=-1)) + 1
+
+
 def _two_colouring(cell: np.ndarray, positions: np.ndarray, sites: list[int]) -> dict[int, int] | None:
     """Signs +-1 of ``sites`` with nearest neighbours (in-plane images included) antiparallel; None if impossible."""
     images = [np.array([i, j, 0]) @ cell for i, j in itertools.product((-1, 0, 1), repeat=2)]

@@ -8,6 +8,12 @@ from aiida.engine import run_get_node
 from aiida.engine import submit as submit_to_daemon
 
 
+def site_positions_and_symbols(structure: orm.StructureData) -> tuple[list, list[str]]:
+    """(Cartesian positions in Å, element symbols) of the sites of ``structure``, in site order."""
+    positions = [site.position for site in structure.sites]
+    return positions, [structure.get_kind(site.kind_name).symbol for site in structure.sites]
+
+
 def failed_child(process, key: str, step: str, exit_code):
     """``exit_code`` (reported) if the child in ``process.ctx[key]`` did not finish ok, else None."""
     child = process.ctx[key]

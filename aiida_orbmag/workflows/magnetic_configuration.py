@@ -27,6 +27,7 @@ from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
 from aiida_quantumespresso.workflows.pw.base import PwBaseWorkChain
 
 from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS, candidate_orders
+from aiida_orbmag.workflows.common import site_positions_and_symbols
 from aiida_orbmag.workflows.protocols.utils import (
     DEFAULT_COLLINEAR_PSEUDO_FAMILY,
     default_input,
@@ -208,15 +209,13 @@ class MagneticConfigurationWorkChain(ProtocolMixin, WorkChain):
 
     def setup(self):
         structure = self.inputs.structure
-        symbols = [structure.get_kind(site.kind_name).symbol for site in structure.sites]
+        positions, symbols = site_positions_and_symbols(structure)
         try:
             if "candidates" in self.inputs:
                 candidates = self.inputs.candidates.get_dict()
             else:
                 elements = self.inputs.magnetic_elements.get_list() if "magnetic_elements" in self.inputs else None
-                orders = candidate_orders(
-                    structure.cell, [s.position for s in structure.sites], symbols, elements or MAGNETIC_ELEMENTS
-                )
+                orders = candidate_orders(structure.cell, positions, symbols, elements or MAGNETIC_ELEMENTS)
                 size = self.inputs.moment.value
                 candidates = {name: [size * sign for sign in signs] for name, signs in orders.items()}
             wrong = {name: len(m) for name, m in candidates.items() if len(m) != len(structure.sites)}

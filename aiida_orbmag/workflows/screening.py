@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
 from aiida import orm
 from aiida.common.exceptions import NotExistent
 from aiida_pseudo.groups.family import PseudoPotentialFamily
@@ -19,7 +18,8 @@ from aiida_quantumespresso.workflows.protocols.utils import recursive_merge
 from aiida_submission_controller import BaseSubmissionController
 from pydantic import field_validator
 
-from aiida_orbmag.physics.magnetic_orders import MAGNETIC_ELEMENTS, magnetic_layers
+from aiida_orbmag.physics.magnetic_orders import magnetic_layer_count
+from aiida_orbmag.workflows.common import site_positions_and_symbols
 from aiida_orbmag.workflows.protocols.utils import DEFAULT_COLLINEAR_PSEUDO_FAMILY, DEFAULT_PSEUDO_FAMILY
 from aiida_orbmag.workflows.susceptibility import SusceptibilityWorkChain
 
@@ -39,11 +39,9 @@ def structure_extras(structure: orm.StructureData) -> dict:
         if value is not None:
             extras[key] = value
     if "layers" not in extras:
-        symbols = [structure.get_kind(site.kind_name).symbol for site in structure.sites]
-        magnetic = np.array([symbol in MAGNETIC_ELEMENTS for symbol in symbols])
-        if magnetic.any():
-            positions = np.array([site.position for site in structure.sites])
-            extras["layers"] = int(magnetic_layers(positions, magnetic).max()) + 1
+        layers = magnetic_layer_count(*site_positions_and_symbols(structure))
+        if layers:
+            extras["layers"] = layers
     return extras
 
 

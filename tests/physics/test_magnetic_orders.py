@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from aiida_orbmag.calcfunctions.structures import chromium_trihalide_layers
-from aiida_orbmag.physics.magnetic_orders import candidate_orders
+from aiida_orbmag.physics.magnetic_orders import candidate_orders, magnetic_layer_count
 
 
 def test_monolayer_cri3_has_ferromagnet_and_neel():
@@ -42,3 +42,10 @@ def test_triangular_net_has_no_neel_order():
 def test_no_magnetic_element_is_refused():
     with pytest.raises(ValueError, match="no magnetic element"):
         candidate_orders(np.eye(3) * 5, np.zeros((1, 3)), ["Si"])
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_magnetic_layer_count_of_cri3(layers):
+    cell, symbols, positions = chromium_trihalide_layers("I", layers=layers)
+    assert magnetic_layer_count(positions, symbols) == layers
+    assert magnetic_layer_count(positions, ["I"] * len(symbols)) == 0  # nothing magnetic
