@@ -83,15 +83,16 @@ def validate_test_tolerance(node, _):
 def validate_inputs(inputs, _):
     if "source" not in inputs or "relativistic" not in inputs:
         return None
-    if augmentation(inputs) == "ultrasoft" and ("test_configurations" in inputs or "test_tolerance" in inputs):
+    chosen = augmentation(inputs)
+    if chosen == "ultrasoft" and ("test_configurations" in inputs or "test_tolerance" in inputs):
         return (
             "An ultrasoft generation is not tested by ld1.x (its test runs do not reach self-consistency in ld1.x "
             "6.7): leave out test_configurations and test_tolerance, and check the file in pw.x."
         )
     try:
         text = ld1.generation_input(inputs["source"].get_content())
-        ld1.ld1_input(text, inputs["relativistic"].value, output_filename(inputs), augmentation=augmentation(inputs))
-        if "test_configurations" not in inputs and augmentation(inputs) != "ultrasoft":
+        ld1.ld1_input(text, inputs["relativistic"].value, output_filename(inputs), augmentation=chosen)
+        if "test_configurations" not in inputs and chosen != "ultrasoft":
             ld1.standard_test_configurations(text)
     except (ValueError, UnicodeDecodeError) as error:
         return f"The source file {inputs['source'].filename} cannot be regenerated: {error}"

@@ -75,14 +75,14 @@ class Ld1Parser(Parser):
         parameters = {
             "element": header["element"],
             "relativistic": header["relativistic"],
-            "has_so": header["has_so"].lower() in ("true", "t", ".true."),
+            "has_so": _flag(header, "has_so"),
             "z_valence": float(header["z_valence"]),
             "filename": upf_name,
             "source_filename": self.node.inputs.source.filename,
             "ld1_version": reference["version"],
             "reference_etot_ae_Ry": reference["etot_ae_Ry"],
             "reference_etot_ps_Ry": reference["etot_ps_Ry"],
-            "augmentation": "paw" if header.get("is_paw", "").lower() in ("true", "t", ".true.") else "ultrasoft",
+            "augmentation": "paw" if _flag(header, "is_paw") else "ultrasoft",
             "test_configurations": rows,
             "max_deviation_Ry": worst["deviation_Ry"] if worst else None,
             "tolerance_Ry": tolerance,
@@ -104,21 +104,24 @@ class Ld1Parser(Parser):
         """(UpfData, header attributes, suggested cutoffs) of the rewrapped UPF; ValueError if it is unusable."""
         header = ld1.upf_header(text)
         expected = self.node.inputs.relativistic.value
-        has_so = header.get("has_so", "").lower() in ("true", "t", ".true.")
-        if header.get("relativistic") != expected or has_so != (expected == "full"):
+        if header.get("relativistic") != expected or _flag(header, "has_so") != (expected == "full"):
             raise ValueError(
                 f"its header says relativistic={header.get('relativistic')!r}, has_so={header.get('has_so')!r} where "
                 f"a {expected}-relativistic pseudopotential was asked for."
             )
-        is_paw = header.get("is_paw", "").lower() in ("true", "t", ".true.")
-        if augmentation(self.node.inputs) is not None and is_paw != (augmentation(self.node.inputs) == "paw"):
+        asked = augmentation(self.node.inputs)
+        if asked is not None and _flag(header, "is_paw") != (asked == "paw"):
             raise ValueError(
-                f"its header says is_paw={header.get('is_paw')!r} where a {augmentation(self.node.inputs)} "
-                "pseudopotential was asked for."
+                f"its header says is_paw={header.get('is_paw')!r} where a {asked} pseudopotential was asked for."
             )
         cutoffs = ld1.suggested_cutoffs(text)
         pseudo = UpfData(io.BytesIO(text.encode()), filename=filename)
         return pseudo, header, cutoffs
+
+
+def _flag(header: dict[str, str], key: str) -> bool:
+    """A boolean attribute of a UPF header (``true``, ``T``, ``.true.``); False when absent."""
+    return header.get(key, "").lower() in ("true", "t", ".true.")
 
 
 def _parse(text: str) -> dict:
