@@ -42,7 +42,6 @@ protocol's 48x48 mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py`
 """
 
 import argparse
-import copy
 
 from aiida import orm
 
@@ -66,6 +65,11 @@ def mixed_family(label: str) -> str:
         pseudos = {"Cr": scalar.get_pseudo("Cr"), "I": full.get_pseudo("I")}
         install_family(label, pseudos, "scalar-relativistic Cr and fully relativistic I (spin-orbit on I only)")
     return label
+
+
+def set_pw(namespace: dict, card: str, values: dict) -> None:
+    """Merge ``values`` into the pw.x namelist ``card`` of the PwBaseWorkChain overrides ``namespace``."""
+    namespace.setdefault("pw", {}).setdefault("parameters", {}).setdefault(card, {}).update(values)
 
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -124,23 +128,21 @@ args = parser.parse_args()
 structure = chromium_trihalide(orm.Str("I"), orm.Int(2), orm.Str("monoclinic"), orm.Float(15.0))
 codes, options = codes_from_arguments(args), options_from_arguments(args)
 overrides = {"magnetic": {"scf": {}}, "wannierization": {"scf": {}, "nscf": {}}}
+magnetic_scf = overrides["magnetic"]["scf"]
+spin_orbit_scf, nscf = overrides["wannierization"]["scf"], overrides["wannierization"]["nscf"]
 if args.cutoffs:
-    system = {"pw": {"parameters": {"SYSTEM": {"ecutwfc": args.cutoffs[0], "ecutrho": args.cutoffs[1]}}}}
-    for scf in (overrides["magnetic"]["scf"], overrides["wannierization"]["scf"], overrides["wannierization"]["nscf"]):
-        scf.update(copy.deepcopy(system))
+    for namespace in (magnetic_scf, spin_orbit_scf, nscf):
+        set_pw(namespace, "SYSTEM", {"ecutwfc": args.cutoffs[0], "ecutrho": args.cutoffs[1]})
 if args.spin_orbit_cutoffs:
-    for name in ("scf", "nscf"):
-        system = overrides["wannierization"][name].setdefault("pw", {}).setdefault("parameters", {})
-        system["SYSTEM"] = {"ecutwfc": args.spin_orbit_cutoffs[0], "ecutrho": args.spin_orbit_cutoffs[1]}
+    for namespace in (spin_orbit_scf, nscf):
+        set_pw(namespace, "SYSTEM", {"ecutwfc": args.spin_orbit_cutoffs[0], "ecutrho": args.spin_orbit_cutoffs[1]})
 if args.scf_kpoints_distance:
-    overrides["magnetic"]["scf"]["kpoints_distance"] = args.scf_kpoints_distance
-    overrides["wannierization"]["scf"]["kpoints_distance"] = args.scf_kpoints_distance
+    magnetic_scf["kpoints_distance"] = spin_orbit_scf["kpoints_distance"] = args.scf_kpoints_distance
 if args.frozen_margin is not None:
     overrides["wannierization"]["frozen_margin"] = args.frozen_margin
 if args.spin_orbit_mixing:
     beta, ndim = args.spin_orbit_mixing
-    electrons = {"mixing_beta": beta, "mixing_ndim": int(ndim)}
-    overrides["wannierization"]["scf"].setdefault("pw", {}).setdefault("parameters", {})["ELECTRONS"] = electrons
+    set_pw(spin_orbit_scf, "ELECTRONS", {"mixing_beta": beta, "mixing_ndim": int(ndim)})
 builder = SusceptibilityWorkChain.get_builder_from_protocol(
     codes,
     structure,
