@@ -114,6 +114,12 @@ parser.add_argument(
     help="mixing_beta and mixing_ndim of the spin-orbit SCF instead of the protocol's 0.2 and pw.x's 8 (at Gamma, "
     "0.1 and 12 carried the mixed family's bilayer past the fourth iteration where 0.2 had jumped to 104 Ry)",
 )
+parser.add_argument(
+    "--spin-orbit-conv-thr",
+    type=float,
+    metavar="RY",
+    help="conv_thr of the spin-orbit SCF instead of the protocol's 2e-7 Ry per atom",
+)
 parser.add_argument("--relax", action="store_true", help="relax the in-plane cell first")
 parser.add_argument(
     "--order",
@@ -143,6 +149,8 @@ if args.frozen_margin is not None:
 if args.spin_orbit_mixing:
     beta, ndim = args.spin_orbit_mixing
     set_pw(spin_orbit_scf, "ELECTRONS", {"mixing_beta": beta, "mixing_ndim": int(ndim)})
+if args.spin_orbit_conv_thr is not None:
+    set_pw(spin_orbit_scf, "ELECTRONS", {"conv_thr": args.spin_orbit_conv_thr})
 builder = SusceptibilityWorkChain.get_builder_from_protocol(
     codes,
     structure,
