@@ -78,6 +78,9 @@ def test_readme_main_job_runs_the_quick_demo_on_a_fresh_presto_profile(tmp_path)
     assert fraction < 1e-2  # C2x forbids chi_x: see tests/workflows/test_susceptibility_e2e.py
     residual = float(re.search(r"relative residual (\S+)", done.stdout).group(1))
     assert residual < 0.05
+    check_export_of_the_model(
+        int(re.search(r"SusceptibilityWorkChain<(\d+)>", done.stdout).group(1)), environment, tmp_path
+    )
     # rerunning the setup script reuses the profile and the codes
     again = subprocess.run(
         ["bash", "examples/setup_embedded.sh"], env=environment, cwd=ROOT, capture_output=True, text=True, timeout=300
@@ -88,3 +91,34 @@ def test_readme_main_job_runs_the_quick_demo_on_a_fresh_presto_profile(tmp_path)
     codes = re.compile(r"(\S+@localhost) .*\(pk (\d+),")
     # pw, pw2wannier90, wannier90, ld1 and compute (aiida-orbmag itself, chi as a job), each registered once
     assert codes.findall(again.stdout) == codes.findall(done.stdout) and len(codes.findall(done.stdout)) == 5
+
+
+def check_export_of_the_model(pk: int, environment: dict, tmp_path: pathlib.Path) -> None:
+    """``examples/export_model.py`` on the demo chain: wannier90's files read back as the chain's model, the record
+    names the chain and its Fermi energy, and a second export writes the same bytes."""
+    from aiida_orbmag.io.wannier90 import read_tb_dat
+
+    written = []
+    for name in ("first", "second"):
+        command = [
+            "verdi",
+            "run",
+            "examples/export_model.py",
+            str(pk),
+            "--doped-mu",
+            "0.1",
+            "--out",
+            str(tmp_path / name),
+        ]
+        done = subprocess.run(command, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        written.append({path.name: path.read_bytes() for path in (tmp_path / name).iterdir()})
+    assert sorted(written[0]) == ["aiida_tb.dat.gz", "aiida_wsvec.dat.gz", "model.json", "provenance.json"]
+    assert written[0] == written[1]
+    model = json.loads(written[0]["model.json"])
+    assert model["chain"]["pk"] == pk and model["doped_mu_minus_fermi_eV"] == 0.1
+    assert -10.0 < model["fermi_energy_eV"] < 0.0 and model["band_gap_nscf_grid_eV"] >= 0.0
+    assert all(seconds == "cached" or seconds > 0 for seconds in model["wall_times_s"].values())
+    tight_binding = read_tb_dat(tmp_path / "first" / "aiida_tb.dat.gz")
+    assert tight_binding.num_wann == model["num_wann"] == 24
+    assert json.loads(written[0]["provenance.json"])["chain"]["pk"] == pk
