@@ -120,6 +120,12 @@ parser.add_argument(
     metavar="RY",
     help="conv_thr of the spin-orbit SCF instead of the protocol's 2e-7 Ry per atom",
 )
+parser.add_argument(
+    "--spin-orbit-from-collinear",
+    action="store_true",
+    help="start the spin-orbit SCF from the collinear ground state's converged density (pw.x lforcet) instead of "
+    "atomic densities: needs the same ecutrho in both steps (so no --spin-orbit-cutoffs)",
+)
 parser.add_argument("--relax", action="store_true", help="relax the in-plane cell first")
 parser.add_argument(
     "--order",
@@ -161,6 +167,10 @@ builder = SusceptibilityWorkChain.get_builder_from_protocol(
     run_relax=args.relax,
     **({"pseudo_family": mixed_family(args.pseudo_family)} if args.pseudo_family else {}),
 )
+if args.spin_orbit_from_collinear:
+    if args.spin_orbit_cutoffs and (not args.cutoffs or args.spin_orbit_cutoffs[1] != args.cutoffs[1]):
+        parser.error("--spin-orbit-from-collinear needs the collinear ecutrho: drop --spin-orbit-cutoffs")
+    builder.spin_orbit_from_collinear = orm.Bool(True)
 if args.order != "rank":
     builder.magnetic.fixed_order = orm.Str(args.order)
 if args.dry_run:

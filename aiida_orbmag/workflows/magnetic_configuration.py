@@ -170,6 +170,12 @@ class MagneticConfigurationWorkChain(ProtocolMixin, WorkChain):
         spec.output("structure", valid_type=orm.StructureData, help="Ground state, with one kind per moment.")
         spec.output("magnetic_moments", valid_type=orm.Dict, help="Moments of its kinds (mu_B).")
         spec.output("energies", valid_type=orm.Dict, help="Energy table of every candidate (eV, meV per atom).")
+        spec.output(
+            "remote_folder",
+            valid_type=orm.RemoteData,
+            required=False,
+            help="The ground state's collinear SCF folder (its converged density).",
+        )
         spec.exit_code(201, "ERROR_CANDIDATES", message="The candidate orders are invalid: {error}.")
         spec.exit_code(
             202,
@@ -296,3 +302,6 @@ class MagneticConfigurationWorkChain(ProtocolMixin, WorkChain):
         self.out("structure", selected["structure"])
         self.out("magnetic_moments", selected["magnetic_moments"])
         self.out("energies", self.ctx.table)
+        ground = self.ctx[f"scf_{self.ctx.table['ground_state']}"]
+        if "remote_folder" in ground.outputs:
+            self.out("remote_folder", ground.outputs.remote_folder)

@@ -83,6 +83,20 @@ def susceptibility_cost(kmesh, num_wann: int) -> int:
     return int(kmesh[0]) * int(kmesh[1]) * int(num_wann) ** 2
 
 
+def from_collinear_density(namespace: dict, folder: orm.RemoteData) -> dict:
+    """``namespace`` (a noncollinear PwBaseWorkChain's inputs) starting from the collinear density in ``folder``:
+    pw.x reads it (``startingpot = 'file'``) and, with ``lforcet``, takes its magnetization along z and rotates it by
+    the first kind's ``angle1``/``angle2``, which keeps a collinear order's signs."""
+    namespace = dict(namespace)
+    pw = namespace["pw"] = dict(namespace["pw"])
+    parameters = copy.deepcopy(pw["parameters"].get_dict())
+    parameters.setdefault("SYSTEM", {})["lforcet"] = True
+    parameters.setdefault("ELECTRONS", {})["startingpot"] = "file"
+    pw["parameters"] = orm.Dict(parameters)
+    pw["parent_folder"] = folder
+    return namespace
+
+
 class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
     """Orbital magnetoelectric (chi) and magnetothermal (alpha) susceptibilities of a 2D magnet, from its structure."""
 
@@ -109,6 +123,14 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
             validator=validate_spin_axis,
             help="Direction of the moments with spin-orbit coupling: [theta, phi] in degrees (default from "
             "protocols/susceptibility.yaml: along z).",
+        )
+        spec.input(
+            "spin_orbit_from_collinear",
+            valid_type=orm.Bool,
+            default=lambda: orm.Bool(default_input("susceptibility", "spin_orbit_from_collinear")),
+            help="Start the spin-orbit SCF from the ground state's collinear density (pw.x lforcet with "
+            "startingpot 'file', the collinear folder as parent), rotated onto spin_axis; the two steps need the "
+            "same ecutrho. Default from protocols/susceptibility.yaml: from atomic densities.",
         )
         spec.input(
             "susceptibility_parameters",
@@ -181,6 +203,13 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
             404,
             "ERROR_SUB_PROCESS_FAILED_SUSCEPTIBILITY",
             message="The {process} calculation failed with exit status {status}: {message}.",
+        )
+        spec.exit_code(
+            405,
+            "ERROR_NO_COLLINEAR_FOLDER",
+            message="The input spin_orbit_from_collinear is set, but the magnetic step returned no remote_folder of its "
+            "ground state (its SCF did not finish ok, or that step predates this output): set it to False or rerun the "
+            "step.",
         )
 
     @classmethod
@@ -310,6 +339,13 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         for name in ("scf", "nscf"):
             if name in inputs:
                 inputs[name] = self._spin_orbit_pw(dict(inputs[name]), structure, moments)
+        if self.inputs.spin_orbit_from_collinear.value and "scf" in inputs:
+            if "remote_folder" not in magnetic:
+                return self.exit_codes.ERROR_NO_COLLINEAR_FOLDER
+            inputs.scf = from_collinear_density(inputs.scf, magnetic.remote_folder)
+            self.report(
+                f"the spin-orbit SCF starts from the collinear density in RemoteData<{magnetic.remote_folder.pk}>"
+            )
         axis = self.inputs.spin_axis.get_list()
         inputs.structure = structure
         inputs.magnetic_moments = orm.Dict({kind: moment_vector(m, axis) for kind, m in moments.items()})

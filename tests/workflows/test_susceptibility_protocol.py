@@ -94,3 +94,24 @@ def test_port_defaults_are_those_of_the_protocol_file():
     defaults = SusceptibilityWorkChain.get_protocol_inputs()
     assert ports["spin_axis"].default().get_list() == defaults["spin_axis"] == [0.0, 0.0]
     assert ports["clean_workdir"].default().value == defaults["clean_workdir"] is False
+    assert ports["spin_orbit_from_collinear"].default().value == defaults["spin_orbit_from_collinear"] is False
+
+
+def test_from_collinear_density_reads_the_collinear_folder(aiida_localhost):
+    """The spin-orbit SCF's inputs with the collinear folder as parent, pw.x told to read its density (lforcet,
+    startingpot 'file'); the given namespace is left as it was."""
+    from aiida import orm
+
+    from aiida_orbmag.workflows.susceptibility import from_collinear_density
+
+    parameters = orm.Dict({"SYSTEM": {"noncolin": True, "ecutrho": 240.0}, "ELECTRONS": {"conv_thr": 1e-8}})
+    folder = orm.RemoteData(remote_path="/tmp/collinear", computer=aiida_localhost)
+    given = {"pw": {"parameters": parameters}, "kpoints_distance": orm.Float(0.4)}
+    started = from_collinear_density(given, folder)
+    assert started["pw"]["parent_folder"] is folder and started["kpoints_distance"] is given["kpoints_distance"]
+    assert started["pw"]["parameters"].get_dict() == {
+        "SYSTEM": {"noncolin": True, "ecutrho": 240.0, "lforcet": True},
+        "ELECTRONS": {"conv_thr": 1e-8, "startingpot": "file"},
+    }
+    assert "parent_folder" not in given["pw"] and given["pw"]["parameters"] is parameters
+    assert "lforcet" not in parameters.get_dict()["SYSTEM"]
