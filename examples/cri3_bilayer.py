@@ -25,20 +25,20 @@ registers them; default localhost), ``--codes KEY=CODE`` picks others; ``--mpipr
 ``--walltime``, ``--account`` and ``--queue`` reach every job (README, "On a cluster").
 
 Runtime and status on the 2-core development machine (docs/topics/measured.md): the collinear antiferromagnetic SCF
-of step 2 takes 16 minutes at 30/240 Ry with 4 k-points; the spin-orbit SCF of step 3 diverges from its first
-iteration with Debian's pw.x 6.7 and the ld1.x-regenerated fully relativistic PAW files (it does so for every
-16-atom magnetic noncollinear cell tried, the monolayer's 2x1 supercell included, while the 8-atom monolayer
-converges). The trigger of the first iteration's failure is the fully relativistic Cr file: with scalar-relativistic
-Cr and fully relativistic I the first iteration is sane (0.72 Ry, as the 8-atom cell), and
-``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-I_SR-Cr`` runs the chain with spin-orbit coupling on I only (I's 5p
-spin-orbit splitting, about 1 eV, dwarfs Cr's 3d one); but its bilayer SCF still jumped to 104 Ry at the fourth
-iteration, so this route is not shown to converge either; with ``--spin-orbit-mixing 0.1 12`` it passed that point
-at Gamma (1.43 to 0.16 Ry in eight iterations). The next route to try: the ultrasoft twins of the same recipes
-(``aiida-orbmag pseudos install --ultrasoft``, then ``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US``): on the
-8-atom monolayer they avoid the PAW files' failure with moments in the plane, and their bands agree with the PAW
-ones to 53 meV within 2 eV of E_F.
-Expect 3 to 4 hours on 2 cores for the Wannierisation and about 20 minutes on a 32-core node; chi on the fast
-protocol's 48x48 mesh at N_w = 112 takes under a minute (``benchmarks/kernel.py``).
+of step 2 takes 16 minutes at 30/240 Ry with 4 k-points. With Debian's pw.x 6.7 the fully relativistic PAW files
+(the default family) break the spin-orbit SCF of every 16-atom cell tried; their ultrasoft twins
+(``aiida-orbmag pseudos install --ultrasoft``, ``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US``) do not, but
+from atomic densities the bilayer's spin-orbit SCF stalls near 3e-3 Ry. ``--spin-orbit-from-collinear`` starts it
+from the collinear ground state's density instead. The run of record:
+
+    verdi run examples/cri3_bilayer.py --cutoffs 30 240 --scf-kpoints-distance 0.4 --frozen-margin 3.0
+        --pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US --spin-orbit-mixing 0.2 12 --spin-orbit-conv-thr 1e-5
+        --spin-orbit-from-collinear --submit
+
+(``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-I_SR-Cr``, scalar-relativistic Cr and fully relativistic I, is the
+older PAW way round, not shown to converge.) Expect 3 to 4 hours on 2 cores for the Wannierisation and about 20
+minutes on a 32-core node; chi on the fast protocol's 48x48 mesh at N_w = 112 takes under a minute
+(``benchmarks/kernel.py``).
 """
 
 import argparse
