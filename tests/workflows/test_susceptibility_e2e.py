@@ -4,7 +4,8 @@ See :mod:`aiida_orbmag.demo`. Two chains, each run once for the module (about 4 
 
 - the demo itself: the interlayer antiferromagnet fixed, moments along y; group {E, PT, C2x, M_x T}: chi_y allowed,
   chi_x forbidden, every band doubly degenerate;
-- the candidates ranked instead: the ferromagnet wins and keeps inversion, so every component of chi is forbidden.
+- the candidates ranked instead: the ferromagnet wins and keeps inversion, so every component of chi is forbidden;
+  its spin-orbit SCF starts from the ferromagnet's collinear density (``spin_orbit_from_collinear``).
 """
 
 import pathlib
@@ -38,10 +39,11 @@ def chains():
     return {}
 
 
-def _run(chains, codes, name, **options):
+def _run(chains, codes, name, extra=None, **options):
     if name not in chains:
         start = time.perf_counter()
-        results, node = run_get_node(SusceptibilityWorkChain, **demo_inputs(codes, **options))
+        inputs = {**demo_inputs(codes, **options), **(extra or {})}
+        results, node = run_get_node(SusceptibilityWorkChain, **inputs)
         chains[name] = {"results": results, "node": node, "elapsed": time.perf_counter() - start, "codes": codes}
     return chains[name]
 
@@ -53,7 +55,8 @@ def finished(aiida_profile, qe_codes, chains):
 
 @pytest.fixture
 def ranked(aiida_profile, qe_codes, chains):
-    return _run(chains, qe_codes, "ranked", order=None, spin_axis=(0.0, 0.0))
+    extra = {"spin_orbit_from_collinear": orm.Bool(True)}
+    return _run(chains, qe_codes, "ranked", extra=extra, order=None, spin_axis=(0.0, 0.0))
 
 
 @pytest.mark.slow
@@ -87,6 +90,33 @@ def test_demo_chi_is_allowed_along_y_and_forbidden_along_x(finished):
     # k-mesh error estimates are stored next to chi, finite and of the same shape
     errors = results["chi"].get_array("chi_kmesh_error")
     assert errors.shape == chi.shape and np.isfinite(errors).all()
+
+
+@pytest.mark.slow
+def test_spin_orbit_scf_starts_from_the_collinear_density(ranked, finished):
+    """pw.x reads the ground state's collinear density (the magnetic step's folder) and starts its spin-orbit SCF
+    near self-consistency; the demo chain, from atomic densities, starts far from it."""
+    assert ranked["node"].is_finished_ok, ranked["node"].exit_message
+
+    def spin_orbit_scf(chain):
+        wannierization = chain.base.links.get_outgoing(link_label_filter="wannierization").one().node
+        scf = wannierization.base.links.get_outgoing(link_label_filter="scf").one().node
+        first = min((node for node in scf.called if isinstance(node, orm.CalcJobNode)), key=lambda node: node.ctime)
+        return first, chain.base.links.get_outgoing(link_label_filter="magnetic_configuration").one().node
+
+    def accuracies(calculation):
+        output = calculation.outputs.retrieved.base.repository.get_object_content("aiida.out")
+        return output, [float(line.split()[-2]) for line in output.splitlines() if "estimated scf accuracy" in line]
+
+    scf, magnetic = spin_orbit_scf(ranked["node"])
+    parameters = scf.inputs.parameters.get_dict()
+    assert parameters["SYSTEM"]["lforcet"] is True and parameters["ELECTRONS"]["startingpot"] == "file"
+    assert scf.inputs.parent_folder.get_remote_path() == magnetic.outputs.remote_folder.get_remote_path()
+    output, started = accuracies(scf)
+    assert "The initial density is read from file" in output and "convergence has been achieved" in output
+    _, from_atoms = accuracies(spin_orbit_scf(finished["node"])[0])
+    print("first SCF accuracies (Ry): from the collinear density", started[:3], "from atoms", from_atoms[:3])
+    assert started[0] < from_atoms[0] / 10
 
 
 @pytest.mark.slow
