@@ -1,7 +1,8 @@
-"""`aiida-orbmag screen` for real: three strained Ni(111) bilayers (the demo's system), the chains on the daemon of a
-temporary test profile with its own ZeroMQ broker, at most two at once. The daemon is stopped in the middle and
-started again; rerunning `screen --wait` finishes the rest without resubmitting what was submitted, and `results`
-gives one row per structure with a finite chi. About 15-25 minutes on 2 cores."""
+"""`aiida-orbmag screen` for real: two strained Ni(111) bilayers (the demo's system), the chains on the daemon of a
+temporary test profile with its own ZeroMQ broker, one at a time. The daemon is stopped while the first chain runs and
+started again; rerunning `screen` submits nothing while that chain is unfinished, `screen --wait` then submits only
+the second, and `results` gives one row per structure with a finite chi. About 10-15 minutes on 2 cores (three
+structures, two at a time, took 15-25: the third added CI time and no behaviour)."""
 
 import math
 import os
@@ -47,14 +48,14 @@ def test_screening_on_a_daemon_survives_a_restart(
         daemon = DaemonClient(profile)
         start = time.perf_counter()
         try:
-            _cli("structures", "demo", "-G", "ni", "--strain", -0.01, "--strain", 0, "--strain", 0.01)
+            _cli("structures", "demo", "-G", "ni", "--strain", -0.01, "--strain", 0.01)
             screen = [
                 "screen",
                 "ni",
                 "-G",
                 "ni/fast",
                 "--max-concurrent",
-                2,
+                1,
                 "--protocol",
                 "fast",
                 "--pseudo-family",
@@ -73,13 +74,13 @@ def test_screening_on_a_daemon_survives_a_restart(
             ]
             daemon.start_daemon(number_workers=1)
             first = _cli(*screen)
-            assert first.count("Submitted") == 2
+            assert first.count("Submitted") == 1
             first_pks = {node.pk for node in orm.load_group("ni/fast").nodes}
             time.sleep(90)  # the first SCFs are running
             # a worker with running processes takes longer to quit than daemon.timeout (20 s) on a loaded machine:
             # measured, the first run of this test failed here
             daemon.stop_daemon(wait=True, timeout=STOP_TIMEOUT)
-            assert _cli(*screen).count("Submitted") == 0  # two still unfinished: throttled, nothing resubmitted
+            assert _cli(*screen).count("Submitted") == 0  # one still unfinished: throttled, nothing resubmitted
             daemon.start_daemon(number_workers=1)
             rest = _cli(*screen, "--wait")
             assert rest.count("Submitted") == 1 and "moved to" not in rest
@@ -88,10 +89,10 @@ def test_screening_on_a_daemon_survives_a_restart(
                 daemon.stop_daemon(wait=True, timeout=STOP_TIMEOUT)
         elapsed = time.perf_counter() - start
         chains = list(orm.load_group("ni/fast").nodes)
-        assert first_pks < {node.pk for node in chains} and len(chains) == 3
+        assert first_pks < {node.pk for node in chains} and len(chains) == 2
         assert all(node.is_finished_ok for node in chains), [(n.pk, n.exit_status, n.exit_message) for n in chains]
         rows = results_table(orm.load_group("ni/fast"))
-        assert len({row["strain"] for row in rows}) == 3
+        assert len({row["strain"] for row in rows}) == 2
         assert all(math.isfinite(row["chi_max"]) and row["chi_max"] > 0 for row in rows)
         assert all(row["allowed"] == "y" for row in rows)
         print(f"wall time {elapsed:.0f} s")
