@@ -207,9 +207,9 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
         spec.exit_code(
             405,
             "ERROR_NO_COLLINEAR_FOLDER",
-            message="The input spin_orbit_from_collinear is set, but the magnetic step returned no remote_folder of its "
-            "ground state (its SCF did not finish ok, or that step predates this output): set it to False or rerun the "
-            "step.",
+            message="The input spin_orbit_from_collinear is set, but the magnetic step returned no remote_folder of "
+            "its ground state (its SCF did not finish ok, or that step predates this output): set it to False or "
+            "rerun the step.",
         )
 
     @classmethod
