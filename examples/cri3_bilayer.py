@@ -29,7 +29,8 @@ of step 2 takes 16 minutes at 30/240 Ry with 4 k-points. With Debian's pw.x 6.7 
 (the default family) break the spin-orbit SCF of every 16-atom cell tried; their ultrasoft twins
 (``aiida-orbmag pseudos install --ultrasoft``, ``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US``) do not, but
 from atomic densities the bilayer's spin-orbit SCF stalls near 3e-3 Ry. ``--spin-orbit-from-collinear`` starts it
-from the collinear ground state's density instead. The run of record:
+from the collinear ground state's density instead, at 3.7e-3 Ry; it then stalled too, near 3e-5 Ry (not converged
+yet). The latest run:
 
     verdi run examples/cri3_bilayer.py --cutoffs 30 240 --scf-kpoints-distance 0.4 --frozen-margin 3.0
         --pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US --spin-orbit-mixing 0.2 12 --spin-orbit-conv-thr 1e-5
