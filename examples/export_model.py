@@ -34,16 +34,11 @@ args = parser.parse_args()
 chain = orm.load_node(args.pk)
 if not (chain.is_finished_ok and "tight_binding" in chain.outputs):
     raise SystemExit(f"{chain.process_label}<{chain.pk}> has no finished Wannier model (state {chain.process_state})")
+outputs = chain.outputs
+wannier90 = outputs.tight_binding.creator  # the Wannier90Calculation that wrote this model
 calculations = sorted(
     (node for node in chain.called_descendants if isinstance(node, orm.CalcJobNode)), key=lambda node: node.ctime
 )
-wannier90 = [
-    node
-    for node in calculations
-    if node.process_label == "Wannier90Calculation"
-    and "retrieved" in node.outputs
-    and "aiida_tb.dat" in node.outputs.retrieved.base.repository.list_object_names()
-][-1]
 args.out.mkdir(parents=True, exist_ok=True)
 for name in ("aiida_tb.dat", "aiida_wsvec.dat"):
     content = wannier90.outputs.retrieved.base.repository.get_object_content(name, mode="rb")
@@ -60,22 +55,17 @@ def wall_time(node: orm.CalcJobNode) -> float | str | None:
     return round(float(seconds if seconds is not None else (node.mtime - node.ctime).total_seconds()), 1)
 
 
-wannierization = chain.outputs
-fermi = float(wannierization.tight_binding.fermi_energy)
+fermi = float(outputs.tight_binding.fermi_energy)
 model = {
     "chain": {"pk": chain.pk, "uuid": chain.uuid},
     "fermi_energy_eV": fermi,
-    "band_gap_nscf_grid_eV": band_gap(wannierization.band_structure, fermi)
-    if "band_structure" in wannierization
-    else None,
+    "band_gap_nscf_grid_eV": band_gap(outputs.band_structure, fermi) if "band_structure" in outputs else None,
     "doped_mu_minus_fermi_eV": args.doped_mu,
-    "num_wann": wannierization.tight_binding.num_wann,
-    "quality_report": wannierization.quality_report.get_dict(),
+    "num_wann": outputs.tight_binding.num_wann,
+    "quality_report": outputs.quality_report.get_dict(),
+    "spreads": wannier90.outputs.output_parameters.get_dict(),  # the Wannierization's spreads output
     "wall_times_s": {f"{node.process_label}<{node.pk}>": wall_time(node) for node in calculations},
 }
-spreads = [node for node in chain.called_descendants if "spreads" in getattr(node, "outputs", {})]
-if spreads:
-    model["spreads"] = spreads[-1].outputs.spreads.get_dict()
 (args.out / "model.json").write_text(json.dumps(model, indent=1, sort_keys=True) + "\n")
 (args.out / "provenance.json").write_text(
     json.dumps(provenance_report(chain), indent=1, sort_keys=True, default=str) + "\n"
