@@ -137,6 +137,9 @@ parser.add_argument(
 parser.add_argument("--dry-run", action="store_true", help="build the inputs and print them, run nothing")
 parser.add_argument("--submit", action="store_true", help="submit to the daemon instead of running here")
 args = parser.parse_args()
+if args.spin_orbit_from_collinear and args.spin_orbit_cutoffs:
+    if not args.cutoffs or args.spin_orbit_cutoffs[1] != args.cutoffs[1]:
+        parser.error("--spin-orbit-from-collinear needs the collinear ecutrho: drop --spin-orbit-cutoffs")
 
 structure = chromium_trihalide(orm.Str("I"), orm.Int(2), orm.Str("monoclinic"), orm.Float(15.0))
 codes, options = codes_from_arguments(args), options_from_arguments(args)
@@ -169,8 +172,6 @@ builder = SusceptibilityWorkChain.get_builder_from_protocol(
     **({"pseudo_family": mixed_family(args.pseudo_family)} if args.pseudo_family else {}),
 )
 if args.spin_orbit_from_collinear:
-    if args.spin_orbit_cutoffs and (not args.cutoffs or args.spin_orbit_cutoffs[1] != args.cutoffs[1]):
-        parser.error("--spin-orbit-from-collinear needs the collinear ecutrho: drop --spin-orbit-cutoffs")
     builder.spin_orbit_from_collinear = orm.Bool(True)
 if args.order != "rank":
     builder.magnetic.fixed_order = orm.Str(args.order)
