@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Fig. 2 of Xiao et al., PRB 103, 045401 (2021) from the committed bilayer-CrI3 Wannier model, with the package's CLI.
 #
-#   bash examples/cri3_bilayer_fig2.sh [KMESH] [PROCESSES]
+#   bash examples/cri3_bilayer_fig2.sh [KMESH] [PROCESSES] [DATA] [OUT] [LAMBDA_KMESH]
 #
-# Reads examples/data/cri3_bilayer/ (aiida_tb.dat.gz, aiida_wsvec.dat.gz, model.json with the Fermi energy and the
-# doped point) and writes the JSON of the numbers and the PNGs under examples/results/cri3_bilayer/.
+# Reads DATA (default examples/data/cri3_bilayer/: aiida_tb.dat.gz, aiida_wsvec.dat.gz, symmetry_operations.json,
+# model.json with the Fermi energy and the doped point) and writes the JSON of the numbers and the PNGs under OUT
+# (default examples/results/cri3_bilayer/). KMESH (default 240) is the chi/alpha grid, LAMBDA_KMESH (default 120)
+# the grid of the Lambda(k) maps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KMESH=${1:-240}
 PROCESSES=${2:-2}
-DATA=examples/data/cri3_bilayer
-OUT=examples/results/cri3_bilayer
+DATA=${3:-examples/data/cri3_bilayer}
+OUT=${4:-examples/results/cri3_bilayer}
+LAMBDA_KMESH=${5:-120}
 mkdir -p "$OUT"
 read -r FERMI DOPED < <(python3 -c "import json; d = json.load(open('$DATA/model.json')); print(d['fermi_energy_eV'], d['doped_mu_minus_fermi_eV'])")
 MODEL="$DATA/aiida_tb.dat.gz"
@@ -33,5 +36,5 @@ aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" \
 aiida-orbmag plot alpha-t "$OUT/alpha_T.json" --mu "$DOPED" -o "$OUT/fig2b_alpha_T.png"
 
 # (c, d) Lambda_x(k), Lambda_y(k) at the doped point, T = 0
-aiida-orbmag plot lambda "$MODEL" --fermi-energy "$FERMI" --mu "$DOPED" --kmesh 120 \
+aiida-orbmag plot lambda "$MODEL" --fermi-energy "$FERMI" --mu "$DOPED" --kmesh "$LAMBDA_KMESH" \
     -o "$OUT/fig2cd_lambda.png" --json "$OUT/lambda_map.json"

@@ -1,0 +1,68 @@
+"""``examples/cri3_bilayer_fig2.sh``, the command that makes the paper's Fig. 2, run whole on a small model.
+
+The model is the four-band CrI3-like reference bilayer (PT and C2y kept, like the real bilayer), laid out as
+``export_model.py`` lays out the real one: gzip ``_tb.dat``, ``model.json`` with the Fermi energy and the doped point,
+the magnetic group's in-plane operations. The test checks that every file is written, that the PNGs are real images
+of sane size, and that the numbers in the JSON are the ones the group and the Mott relation demand.
+"""
+
+import gzip
+import json
+import pathlib
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).parents[2]
+SCRIPT = ROOT / "examples" / "cri3_bilayer_fig2.sh"
+REFERENCE = ROOT / "examples" / "cri3_like_bilayer_tb.dat"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+FERMI = -0.15  # mid-gap of the reference model (its gap is -0.42 .. 0.12 eV)
+DOPED = 0.35  # mu - E_F: 0.2 eV into the upper band
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    out = tmp_path_factory.mktemp("results")
+    with open(REFERENCE, "rb") as source, gzip.open(data / "aiida_tb.dat.gz", "wb") as target:
+        shutil.copyfileobj(source, target)
+    shutil.copy(ROOT / "examples" / "data" / "cri3_bilayer" / "symmetry_operations.json", data)
+    (data / "model.json").write_text(json.dumps({"fermi_energy_eV": FERMI, "doped_mu_minus_fermi_eV": DOPED}))
+    completed = subprocess.run(
+        ["bash", str(SCRIPT), "16", "1", str(data), str(out), "12"], capture_output=True, text=True, timeout=600
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return out
+
+
+@pytest.mark.parametrize("name", ["fig2a_chi.png", "fig2b_alpha.png", "fig2b_alpha_T.png", "fig2cd_lambda.png"])
+def test_each_panel_is_a_png_of_sane_size(figures, name):
+    content = (figures / name).read_bytes()
+    assert content.startswith(PNG_MAGIC)
+    assert 10_000 < len(content) < 2_000_000
+
+
+def test_chi_json_is_relative_to_the_fermi_energy_and_keeps_the_forbidden_component_zero(figures):
+    document = json.loads((figures / "chi_alpha_10K.json").read_text())
+    assert document["metadata"]["fermi_energy_eV"] == FERMI
+    assert document["mu_eV"][0] == pytest.approx(-1.0) and document["mu_eV"][-1] == pytest.approx(1.5)
+    chi = np.asarray(document["chi_nm_per_ohm"])
+    assert chi.shape == (2, 501, 2)
+    assert np.max(np.abs(chi[..., 0])) > 1e-8  # chi_x lives
+    assert np.max(np.abs(chi[..., 1])) <= 1e-10 * np.max(np.abs(chi[..., 0])) + 1e-30  # chi_y forbidden by C2y
+
+
+def test_alpha_of_t_json_holds_every_temperature_around_the_doped_point(figures):
+    document = json.loads((figures / "alpha_T.json").read_text())
+    assert document["temperature_K"] == [0, 2, 5, 10, 15, 20, 30, 40, 50]
+    mu = np.asarray(document["mu_eV"])
+    assert mu[0] == pytest.approx(DOPED - 0.2) and mu[-1] == pytest.approx(DOPED + 0.2)
+
+
+def test_lambda_map_json_is_on_the_asked_grid(figures):
+    document = json.loads((figures / "lambda_map.json").read_text())
+    assert np.asarray(document["lambda_e_per_hbar_angstrom3"]).shape[:2] == (12, 12)
+    assert document["mu_eV"] == pytest.approx(DOPED) and document["fermi_energy_eV"] == FERMI
