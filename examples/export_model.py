@@ -10,7 +10,11 @@ PK is the chain (for the paper's example, the one ``examples/cri3_bilayer.py`` r
   ``--doped-mu`` (μ − E_F in eV, the figure script's α(T) and Λ(k) point), the spreads and the quality report of
   the Wannierization, and the wall time of every calculation of the chain (``cached`` when it came from the cache);
 - ``provenance.json``: ``aiida-orbmag provenance PK``'s report (codes and versions, every step's parameters, the
-  pseudopotentials and their checksums).
+  pseudopotentials and their checksums);
+- ``README.md``: the same record for a reader: every calculation's DFT settings and wall time (a cached step gives
+  the wall time of the run it was copied from), the pseudopotentials, the Fermi level, the band edges on the NSCF grid
+  and on a 60x60 grid of the Wannier model, the spreads and the quality report. ``--command`` adds the command line
+  that launched the chain.
 
 ``examples/cri3_bilayer_fig2.sh`` reads them from ``examples/data/cri3_bilayer``.
 """
@@ -19,9 +23,13 @@ import argparse
 import gzip
 import json
 import pathlib
+import tempfile
 
+import numpy as np
 from aiida import orm
 
+from aiida_orbmag.io.wannier90 import read_tb_dat
+from aiida_orbmag.physics.bands import band_energies
 from aiida_orbmag.tools.provenance import provenance_report
 from aiida_orbmag.tools.results import band_gap
 
@@ -29,6 +37,7 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("pk", type=int, help="the orbmag.susceptibility chain")
 parser.add_argument("--doped-mu", type=float, required=True, metavar="EV", help="the doped point, mu - E_F (eV)")
 parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("examples/data/cri3_bilayer"))
+parser.add_argument("--command", default=None, help="the command line that launched the chain, for the README")
 args = parser.parse_args()
 
 chain = orm.load_node(args.pk)
@@ -46,28 +55,160 @@ for name in ("aiida_tb.dat", "aiida_wsvec.dat"):
         stream.write(content)
 
 
-def wall_time(node: orm.CalcJobNode) -> float | str | None:
-    """Seconds the code ran (its parsed wall time, else the node's lifetime), or "cached"."""
-    if node.base.caching.is_created_from_cache:
-        return "cached"
+def wall_time(node: orm.CalcJobNode) -> float | None:
+    """Seconds ``node`` ran: its parsed wall time, else the node's lifetime."""
     parameters = node.outputs.output_parameters.get_dict() if "output_parameters" in node.outputs else {}
     seconds = parameters.get("wall_time_seconds")
     return round(float(seconds if seconds is not None else (node.mtime - node.ctime).total_seconds()), 1)
 
 
+def timing(node: orm.CalcJobNode) -> dict:
+    """The wall time of ``node``, or, for a step taken from the cache, that of the run it was copied from."""
+    source = node.base.caching.get_cache_source()
+    if source is None:
+        return {"wall_time_s": wall_time(node)}
+    original = orm.load_node(source)
+    return {"cached_from": f"{original.process_label}<{original.pk}>", "wall_time_s": wall_time(original)}
+
+
+def band_edges(energies: np.ndarray, fermi: float) -> dict:
+    """Highest state at or below ``fermi`` and lowest above it, relative to ``fermi`` (eV), and the gap between."""
+    below, above = energies[energies <= fermi], energies[energies > fermi]
+    top, bottom = float(below.max() - fermi), float(above.min() - fermi)
+    return {"valence_top_eV": round(top, 6), "conduction_bottom_eV": round(bottom, 6), "gap_eV": round(bottom - top, 6)}
+
+
+def settings(node: orm.CalcJobNode) -> str:
+    """One line of the DFT settings that matter for the model: cutoffs, k-points, thresholds, bands, U."""
+    if "parameters" not in node.inputs:
+        return ""
+    parameters = node.inputs.parameters.get_dict()
+    system, electrons = parameters.get("SYSTEM", {}), parameters.get("ELECTRONS", {})
+    control = parameters.get("CONTROL", {})
+    words = [control.get("calculation", "")] if control else []
+    if "ecutwfc" in system:
+        words.append(f"ecutwfc/ecutrho {system['ecutwfc']:g}/{system.get('ecutrho', 4 * system['ecutwfc']):g} Ry")
+    if "kpoints" in node.inputs:
+        try:
+            mesh, _ = node.inputs.kpoints.get_kpoints_mesh()
+            words.append("k " + "x".join(str(n) for n in mesh))
+        except AttributeError:
+            words.append(f"{len(node.inputs.kpoints.get_kpoints())} k-points")
+    for key, label in (("nspin", "nspin"), ("nbnd", "nbnd"), ("degauss", "degauss")):
+        if key in system:
+            words.append(f"{label} {system[key]}")
+    if system.get("noncolin"):
+        words.append("noncollinear" + (" + spin-orbit" if system.get("lspinorb") else ""))
+    for key in ("conv_thr", "mixing_beta", "mixing_ndim", "startingpot"):
+        if key in electrons:
+            words.append(f"{key} {electrons[key]}")
+    words.append("Hubbard U " + ("yes" if system.get("lda_plus_u") or "HUBBARD" in parameters else "none"))
+    if "INPUTPP" in parameters:
+        return ", ".join(f"{key} {value}" for key, value in parameters["INPUTPP"].items())
+    if node.process_type.endswith("wannier90"):
+        words = [f"{key} {parameters[key]}" for key in ("num_wann", "num_bands", "dis_froz_max", "dis_num_iter",
+                                                       "num_iter") if key in parameters]  # fmt: skip
+    return ", ".join(words)
+
+
 fermi = float(outputs.tight_binding.fermi_energy)
+with tempfile.TemporaryDirectory() as folder:  # read back what was written: the model as users will load it
+    for name in ("aiida_tb.dat.gz", "aiida_wsvec.dat.gz"):
+        (pathlib.Path(folder) / name).write_bytes((args.out / name).read_bytes())
+    tight_binding = read_tb_dat(pathlib.Path(folder) / "aiida_tb.dat.gz")
+fractional = np.stack(np.meshgrid(*2 * [np.arange(60) / 60], indexing="ij"), axis=-1).reshape(-1, 2)
+wannier_energies = band_energies(tight_binding, np.column_stack([fractional, np.zeros(len(fractional))]))
+nscf_energies = np.asarray(outputs.band_structure.get_bands(), dtype=float) if "band_structure" in outputs else None
+timings = {f"{node.process_label}<{node.pk}>": timing(node) for node in calculations}
 model = {
     "chain": {"pk": chain.pk, "uuid": chain.uuid},
+    "command": args.command,
     "fermi_energy_eV": fermi,
-    "band_gap_nscf_grid_eV": band_gap(outputs.band_structure, fermi) if "band_structure" in outputs else None,
+    "band_gap_nscf_grid_eV": band_gap(outputs.band_structure, fermi) if nscf_energies is not None else None,
+    "band_edges_nscf_grid": band_edges(nscf_energies, fermi) if nscf_energies is not None else None,
+    "band_edges_wannier_60x60": band_edges(wannier_energies, fermi),
     "doped_mu_minus_fermi_eV": args.doped_mu,
     "num_wann": outputs.tight_binding.num_wann,
     "quality_report": outputs.quality_report.get_dict(),
     "spreads": wannier90.outputs.output_parameters.get_dict(),  # the Wannierization's spreads output
-    "wall_times_s": {f"{node.process_label}<{node.pk}>": wall_time(node) for node in calculations},
+    "wall_times_s": {name: entry["wall_time_s"] for name, entry in timings.items()},
+    "cached_from": {name: entry["cached_from"] for name, entry in timings.items() if "cached_from" in entry},
 }
 (args.out / "model.json").write_text(json.dumps(model, indent=1, sort_keys=True) + "\n")
-(args.out / "provenance.json").write_text(
-    json.dumps(provenance_report(chain), indent=1, sort_keys=True, default=str) + "\n"
-)
+report = provenance_report(chain)
+(args.out / "provenance.json").write_text(json.dumps(report, indent=1, sort_keys=True, default=str) + "\n")
+
+
+def number(value) -> str:
+    """``value`` for a reader: floats to 3 significant digits (lists element-wise), None as "not run"."""
+    if value is None:
+        return "not run"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(number(item) for item in value) + "]"
+    return str(value)
+
+
+def readme() -> str:
+    """The model's README: what it is, how it was made, how good it is."""
+    spreads, quality = model["spreads"], model["quality_report"]
+    edges = [("NSCF grid", model["band_edges_nscf_grid"]), ("Wannier model, 60x60", model["band_edges_wannier_60x60"])]
+    lines = [
+        f"# Wannier model of {chain.process_label}<{chain.pk}> (uuid {chain.uuid})",
+        "",
+        "Written by `examples/export_model.py`; regenerate it with `verdi run examples/export_model.py "
+        f"{chain.pk} --doped-mu {args.doped_mu:g}` on the profile that ran the chain.",
+        "",
+    ]
+    if args.command:
+        lines += ["The chain was launched with", "", f"    {args.command}", ""]
+    lines += [
+        "## Model",
+        "",
+        f"- {model['num_wann']} Wannier functions, {len(tight_binding.r_vectors)} R vectors; wannier90's "
+        "`aiida_tb.dat` and `aiida_wsvec.dat` (MDRS shifts), gzip.",
+        f"- Fermi energy (pw.x, the energy zero of every figure): {fermi:.4f} eV.",
+        f"- Doped point of the figures: mu - E_F = {args.doped_mu:g} eV.",
+    ]
+    for where, edge in edges:
+        if edge:
+            lines.append(
+                f"- Band edges on the {where}: valence top {edge['valence_top_eV']:+.4f} eV, conduction bottom "
+                f"{edge['conduction_bottom_eV']:+.4f} eV from E_F; gap {edge['gap_eV']:.4f} eV."
+            )
+    lines += [
+        f"- Spreads (Å²): Omega_I {number(spreads.get('Omega_I'))}, Omega_D {number(spreads.get('Omega_D'))}, "
+        f"Omega_OD {number(spreads.get('Omega_OD'))}, total {number(spreads.get('Omega_Total'))}; "
+        f"disentanglement converged: {number(spreads.get('disentanglement_converged'))}, localisation converged: "
+        f"{number(spreads.get('wannierisation_converged'))}.",
+        f"- Quality report: frozen window {number(quality.get('frozen_window_eV'))} eV, largest deviation from the "
+        f"DFT bands in it {number(quality.get('max_frozen_window_deviation_eV'))} eV on the grid and "
+        f"{number(quality.get('max_frozen_window_deviation_off_grid_eV'))} eV off it; largest PT-pair splitting "
+        f"{number(quality.get('max_pt_pair_splitting_eV'))} eV; model keeps the magnetic symmetry: "
+        f"{number(quality.get('model_keeps_symmetry'))} (largest band deviation under the group "
+        f"{number(quality.get('max_symmetry_band_deviation_eV'))} eV on the grid, "
+        f"{number(quality.get('max_symmetry_band_deviation_off_grid_eV'))} eV off it).",
+        "",
+        "## Calculations",
+        "",
+        "| calculation | settings | wall time (s) |",
+        "|---|---|---|",
+    ]
+    for node in calculations:
+        name = f"{node.process_label}<{node.pk}>"
+        entry = timings[name]
+        seconds = f"{entry['wall_time_s']}" + (
+            f" (cached from {entry['cached_from']})" if "cached_from" in entry else ""
+        )
+        lines.append(f"| {name} | {settings(node)} | {seconds} |")
+    lines += ["", "## Pseudopotentials", "", "| element | file | md5 | family |", "|---|---|---|---|"]
+    for pseudo in report["pseudopotentials"]:
+        lines.append(
+            f"| {pseudo['element']} | {pseudo['filename']} | {pseudo['md5']} | {', '.join(pseudo['families'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+(args.out / "README.md").write_text(readme())
 print(f"wrote {', '.join(sorted(path.name for path in args.out.iterdir()))} in {args.out}")

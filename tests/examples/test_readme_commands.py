@@ -113,12 +113,17 @@ def check_export_of_the_model(pk: int, environment: dict, tmp_path: pathlib.Path
         done = subprocess.run(command, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr[-3000:]
         written.append({path.name: path.read_bytes() for path in (tmp_path / name).iterdir()})
-    assert sorted(written[0]) == ["aiida_tb.dat.gz", "aiida_wsvec.dat.gz", "model.json", "provenance.json"]
+    assert sorted(written[0]) == ["README.md", "aiida_tb.dat.gz", "aiida_wsvec.dat.gz", "model.json", "provenance.json"]
     assert written[0] == written[1]
     model = json.loads(written[0]["model.json"])
     assert model["chain"]["pk"] == pk and model["doped_mu_minus_fermi_eV"] == 0.1
     assert -10.0 < model["fermi_energy_eV"] < 0.0 and model["band_gap_nscf_grid_eV"] >= 0.0
-    assert all(seconds == "cached" or seconds > 0 for seconds in model["wall_times_s"].values())
+    assert all(seconds > 0 for seconds in model["wall_times_s"].values())  # a cached step: its source's time
+    assert set(model["cached_from"]) <= set(model["wall_times_s"])
+    edges = model["band_edges_wannier_60x60"]
+    assert edges["valence_top_eV"] <= 0.0 < edges["conduction_bottom_eV"]
+    readme = written[0]["README.md"].decode()
+    assert f"<{pk}>" in readme and "| PwCalculation<" in readme and "| Wannier90Calculation<" in readme
     tight_binding = read_tb_dat(tmp_path / "first" / "aiida_tb.dat.gz")
     assert tight_binding.num_wann == model["num_wann"] == 24
     assert json.loads(written[0]["provenance.json"])["chain"]["pk"] == pk
