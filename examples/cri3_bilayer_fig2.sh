@@ -26,11 +26,12 @@ aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" --mu-range -1.0 1.5 501 \
 aiida-orbmag plot chi "$OUT/chi_alpha_10K.json" -T 10 -o "$OUT/fig2a_chi.png"
 aiida-orbmag plot alpha "$OUT/chi_alpha_10K.json" -o "$OUT/fig2b_alpha.png"
 
-# (b, inset) alpha(T) at the doped point, on a fine mu grid around it for the Sommerfeld slope
+# (b, inset) alpha(T) at the doped point, on a mu grid around it fine enough for the Mott check (0.1 meV steps,
+# under k_B T from 2 K up)
 TEMPERATURES=$(for t in 0 2 5 10 15 20 30 40 50; do printf -- "--temperature %s " "$t"; done)
 # shellcheck disable=SC2086
 aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" \
-    --mu-range "$(python3 -c "print($DOPED - 0.2)")" "$(python3 -c "print($DOPED + 0.2)")" 401 \
+    --mu-range "$(python3 -c "print($DOPED - 0.05)")" "$(python3 -c "print($DOPED + 0.05)")" 1001 \
     $TEMPERATURES --kmesh "$KMESH" "$KMESH" --kmesh-error --processes "$PROCESSES" --no-progress \
     --json "$OUT/alpha_T.json" > "$OUT/alpha_T.txt"
 aiida-orbmag plot alpha-t "$OUT/alpha_T.json" --mu "$DOPED" -o "$OUT/fig2b_alpha_T.png"

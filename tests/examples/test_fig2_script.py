@@ -59,7 +59,8 @@ def test_alpha_of_t_json_holds_every_temperature_around_the_doped_point(figures)
     document = json.loads((figures / "alpha_T.json").read_text())
     assert document["temperature_K"] == [0, 2, 5, 10, 15, 20, 30, 40, 50]
     mu = np.asarray(document["mu_eV"])
-    assert mu[0] == pytest.approx(DOPED - 0.2) and mu[-1] == pytest.approx(DOPED + 0.2)
+    assert mu[0] == pytest.approx(DOPED - 0.05) and mu[-1] == pytest.approx(DOPED + 0.05) and len(mu) == 1001
+    assert document["checks"]["mott_identity"]["eta_step_over_kT"] < 1.0  # the grid resolves k_B T at 2 K
 
 
 def test_lambda_map_json_is_on_the_asked_grid(figures):
