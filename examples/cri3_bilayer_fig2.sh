@@ -5,7 +5,7 @@
 #
 # Reads DATA (default examples/data/cri3_bilayer/: aiida_tb.dat.gz, aiida_wsvec.dat.gz, symmetry_operations.json,
 # model.json with the Fermi energy and the doped point) and writes the JSON of the numbers and the PNGs under OUT
-# (default examples/results/cri3_bilayer/). KMESH (default 240) is the chi/alpha grid, LAMBDA_KMESH (default 120)
+# (default examples/results/cri3_bilayer/), with summary.json/summary.md of the comparison numbers. KMESH (default 240) is the chi/alpha grid, LAMBDA_KMESH (default 120)
 # the grid of the Lambda(k) maps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,3 +39,7 @@ aiida-orbmag plot alpha-t "$OUT/alpha_T.json" --mu "$DOPED" -o "$OUT/fig2b_alpha
 # (c, d) Lambda_x(k), Lambda_y(k) at the doped point, T = 0
 aiida-orbmag plot lambda "$MODEL" --fermi-energy "$FERMI" --mu "$DOPED" --kmesh "$LAMBDA_KMESH" \
     -o "$OUT/fig2cd_lambda.png" --json "$OUT/lambda_map.json"
+
+# The numbers of the comparison with the paper (forbidden fraction, gap and doped chi_x, k-mesh error, alpha/T against
+# the Sommerfeld value, Lambda parity): summary.json and a Markdown list on stdout
+python3 examples/cri3_bilayer_summary.py "$DATA" "$OUT" > "$OUT/summary.md"
