@@ -4,9 +4,9 @@
 #   bash examples/cri3_bilayer_fig2.sh [KMESH] [PROCESSES] [DATA] [OUT] [LAMBDA_KMESH]
 #
 # Reads DATA (default examples/data/cri3_bilayer/: aiida_tb.dat.gz, aiida_wsvec.dat.gz, symmetry_operations.json,
-# model.json with the Fermi energy and the doped point) and writes the JSON of the numbers and the PNGs under OUT
-# (default examples/results/cri3_bilayer/), with summary.json/summary.md of the comparison numbers. KMESH (default 240) is the chi/alpha grid, LAMBDA_KMESH (default 120)
-# the grid of the Lambda(k) maps.
+# model.json with the Fermi energy, the band edges and the doped point) and writes the JSON of the numbers, the PNGs
+# and summary.json/summary.md of the comparison numbers under OUT (default examples/results/cri3_bilayer/). KMESH
+# (default 240) is the chi/alpha grid, LAMBDA_KMESH (default 120) the grid of the Lambda(k) maps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KMESH=${1:-240}
