@@ -11,10 +11,13 @@ chi_ext follow from them.
 
 from __future__ import annotations
 
+import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
 from aiida_orbmag.physics import crystal_symmetry, symmetry
+from aiida_orbmag.physics.bands import band_energies, pt_pair_splitting
+from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 
 
 def magnetic_symmetry(
@@ -50,13 +53,43 @@ def magnetic_point_group(structure, magnetic_moments):
     return orm.Dict({"operations": operations, "num_operations": len(operations), "allowed": allowed.as_dict()})
 
 
+#: k-grid on which :func:`parameters_with_symmetry` measures a model's PT-pair splitting, and the factor between that
+#: splitting and the degeneracy tolerance it sets (the splitting on the dense chi mesh can exceed the one on this grid)
+PAIR_SPLITTING_KMESH, PAIR_SPLITTING_FACTOR = (24, 24), 2.0
+
+
+def pt_pair_splitting_of_model(model, kmesh=PAIR_SPLITTING_KMESH) -> float:
+    """Largest splitting (eV) of the band pairs (1, 2), (3, 4), ... of ``model`` on a uniform ``kmesh``."""
+    n1, n2 = kmesh
+    fractional = np.stack(np.meshgrid(np.arange(n1) / n1, np.arange(n2) / n2, indexing="ij"), axis=-1).reshape(-1, 2)
+    return pt_pair_splitting(band_energies(model, np.column_stack([fractional, np.zeros(len(fractional))])))
+
+
+def degeneracy_tol_for_pt(splitting: float) -> float:
+    """The degeneracy tolerance (eV) for a PT-symmetric model whose band pairs are split by up to ``splitting``: the
+    pairs must be clusters (Xiao et al.'s degenerate-band formula), so the tolerance is above the splitting, and never
+    below the package's default."""
+    return max(DEFAULT_CONVENTIONS.degeneracy_tol, PAIR_SPLITTING_FACTOR * splitting)
+
+
 @calcfunction
-def parameters_with_symmetry(parameters, symmetry):
+def parameters_with_symmetry(parameters, symmetry, tight_binding=None, quality_report=None):
     """The parameters (Dict) of ``orbmag.compute_susceptibility`` with the operations of ``symmetry`` (the Dict of
     :func:`magnetic_point_group`) as ``symmetry_operations``, unless the parameters already give some (then kept).
 
-    A calcfunction, so that the graph links chi through these parameters to the magnetic point group."""
+    With ``tight_binding`` and its Wannierization's ``quality_report``: when the magnetic group has PT
+    (``magnetic_group_has_pt``, from the full 3D group: the in-plane operations cannot tell PT from C2zT) and the
+    parameters give no ``degeneracy_tol``, it is set to :func:`degeneracy_tol_for_pt` of the model's largest pair
+    splitting on a 24x24 grid. A DFT code that cannot impose PT (pw.x maps atoms only onto atoms of the same kind, and
+    an antiferromagnet's two kinds differ by their moments) leaves the pairs split by 1e-4 to 1e-3 eV; with the
+    default 1e-5 eV such pairs count as distinct bands, and their 1/(E_n - E_m) terms dominate chi
+    (measured on bilayer CrI3: chi_x 9.5e-3 nm/Ohm in the gap at 1e-5 eV, docs/topics/measured.md).
+
+    A calcfunction, so that the graph links chi through these parameters to the magnetic point group and the model."""
     merged = parameters.get_dict()
     if merged.get("symmetry_operations") is None:
         merged["symmetry_operations"] = symmetry["operations"]
+    has_pt = quality_report is not None and quality_report.get_dict().get("magnetic_group_has_pt")
+    if tight_binding is not None and has_pt and "degeneracy_tol" not in merged:
+        merged["degeneracy_tol"] = degeneracy_tol_for_pt(pt_pair_splitting_of_model(tight_binding.get_model()))
     return orm.Dict(merged)

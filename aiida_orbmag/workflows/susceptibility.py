@@ -370,8 +370,15 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
                 f"{group['num_operations']} of the ground state's magnetic point group"
                 + (f"; warning: {len(foreign)} of them are not in that group: {foreign}" if foreign else "")
             )
-        parameters = parameters_with_symmetry(self.inputs.susceptibility_parameters, group)
         tight_binding = wannierization.outputs.tight_binding
+        parameters = parameters_with_symmetry(
+            self.inputs.susceptibility_parameters, group, tight_binding, wannierization.outputs.quality_report
+        )
+        if "degeneracy_tol" not in self.inputs.susceptibility_parameters.get_dict() and "degeneracy_tol" in parameters:
+            self.report(
+                f"degeneracy_tol {parameters['degeneracy_tol']:.3g} eV, from the model's largest PT-pair splitting on "
+                "a 24x24 grid (the magnetic group has PT): max(1e-5 eV, twice the splitting)"
+            )
         if self.susceptibility_route(tight_binding) == "calcfunction":
             _, node = compute_susceptibility.run_get_node(
                 tight_binding, parameters, metadata={"call_link_label": "susceptibility"}

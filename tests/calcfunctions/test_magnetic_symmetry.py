@@ -61,3 +61,30 @@ def test_parameters_with_symmetry_links_chi_parameters_to_the_group(aiida_profil
     given = [{"rotation": [[-1.0, 0.0], [0.0, -1.0]], "time_reversal": True}]
     kept = parameters_with_symmetry(orm.Dict({"kmesh": [4, 4], "symmetry_operations": given}), group)
     assert kept["symmetry_operations"] == given
+
+
+@pytest.mark.parametrize("zeeman", [0.0, 2e-3])
+def test_pt_group_sets_the_degeneracy_tolerance_above_the_model_pair_splitting(aiida_profile, zeeman):
+    """A PT group with the model: degeneracy_tol = max(default, 2 x the pair splitting on 24x24); the exact PT model
+    keeps the default, a Zeeman term that splits its pairs by 2 x 2e-3 eV raises it to 8e-3 eV."""
+    from aiida_orbmag.calcfunctions.magnetic_symmetry import parameters_with_symmetry, pt_pair_splitting_of_model
+    from aiida_orbmag.data.tight_binding import TightBindingData
+    from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
+    from aiida_orbmag.physics.reference_models import cri3_like_bilayer
+
+    model = cri3_like_bilayer(zeeman=zeeman)
+    splitting = pt_pair_splitting_of_model(model)
+    assert splitting == pytest.approx(2 * zeeman, abs=1e-12)  # sigma_z +-zeeman splits each pair by 2 zeeman
+    tight_binding = TightBindingData(model=model)
+    symmetry = orm.Dict({"operations": [{"rotation": [[1, 0], [0, 1]], "time_reversal": False}]})
+    parameters = orm.Dict({"kmesh": [8, 8], "chemical_potentials": [0.0]})
+    with_pt = orm.Dict({"magnetic_group_has_pt": True})
+    chosen = parameters_with_symmetry(parameters, symmetry, tight_binding, with_pt).get_dict()
+    assert chosen["degeneracy_tol"] == pytest.approx(max(DEFAULT_CONVENTIONS.degeneracy_tol, 4 * zeeman))
+    assert chosen["symmetry_operations"] == symmetry["operations"]
+    # no PT in the group, no model, or a tolerance the user gave: left as it is
+    without_pt = orm.Dict({"magnetic_group_has_pt": False})
+    assert "degeneracy_tol" not in parameters_with_symmetry(parameters, symmetry, tight_binding, without_pt).get_dict()
+    assert "degeneracy_tol" not in parameters_with_symmetry(parameters, symmetry).get_dict()
+    given = orm.Dict({**parameters.get_dict(), "degeneracy_tol": 1e-4})
+    assert parameters_with_symmetry(given, symmetry, tight_binding, with_pt)["degeneracy_tol"] == 1e-4
