@@ -179,11 +179,18 @@ def plot_bands_command(identifier, window, density, output, profile_name):
     "--kmesh", type=click.IntRange(4, 1024), default=96, show_default=True, metavar="N",
     help="N x N points of a Gamma-centred grid of the whole zone.",
 )  # fmt: skip
+@click.option(
+    "--degeneracy-tol", type=click.FloatRange(min=0.0), default=None, metavar="EV",
+    help="Degenerate-cluster tolerance (eV) [default: the package's, 1e-05; raise it above the PT-pair splitting of "
+    "a model that should be PT symmetric].",
+)  # fmt: skip
 @click.option("--no-mdrs", is_flag=True, help="Ignore seedname_wsvec.dat beside TB_FILE (not wannier90's way).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=pathlib.Path), help="Also the numbers.")
 @OUTPUT
 @PROFILE
-def plot_lambda_command(source, mu, fermi_energy, temperature, kmesh, no_mdrs, json_file, output, profile_name):
+def plot_lambda_command(
+    source, mu, fermi_energy, temperature, kmesh, degeneracy_tol, no_mdrs, json_file, output, profile_name
+):
     """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³, Xiao et al. Eq. 11) of a Wannier90 TB_FILE or a stored model,
     computed and drawn; or the stored map of a chain run with lambda_map_mu (its lambda_map output, or that node),
     drawn as it is when --mu is not given. With a node, --mu is relative to the model's Fermi energy.
@@ -222,7 +229,13 @@ def plot_lambda_command(source, mu, fermi_energy, temperature, kmesh, no_mdrs, j
     absolute_mu = mu + (fermi_energy or 0.0)
     fractional = (np.arange(kmesh) - kmesh // 2) / kmesh  # centred on Gamma
     grid = np.stack(np.meshgrid(fractional, fractional, indexing="ij"), axis=-1).reshape(-1, 2)
-    values = lambda_map(model, absolute_mu, temperature, kpoints=grid @ model.reciprocal_lattice_2d).values
+    from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
+
+    conventions = DEFAULT_CONVENTIONS.replace(
+        degeneracy_tol=DEFAULT_CONVENTIONS.degeneracy_tol if degeneracy_tol is None else degeneracy_tol
+    )
+    kpoints = grid @ model.reciprocal_lattice_2d
+    values = lambda_map(model, absolute_mu, temperature, kpoints=kpoints, conventions=conventions).values
     values = values.reshape(kmesh, kmesh, 2)
     where = r"$\mu$" if fermi_energy is None else r"$\mu - E_F$"
     figure = plots.plot_lambda_maps(fractional, values, model.reciprocal_lattice_2d, f"({where} = {mu:g} eV)")
@@ -232,6 +245,7 @@ def plot_lambda_command(source, mu, fermi_energy, temperature, kmesh, no_mdrs, j
             "mu_eV": mu,
             "fermi_energy_eV": fermi_energy,
             "temperature_K": temperature,
+            "degeneracy_tol_eV": conventions.degeneracy_tol,
             "fractional_k": fractional.tolist(),
             "reciprocal_lattice_per_angstrom": model.reciprocal_lattice_2d.tolist(),
             "lambda_e_per_hbar_angstrom3": values.tolist(),

@@ -73,6 +73,27 @@ def test_lambda_map_png_and_its_numbers(tmp_path):
     assert output.read_bytes()[:8] == PNG_MAGIC and output.stat().st_size > 10_000
     values = np.array(json.loads(numbers.read_text())["lambda_e_per_hbar_angstrom3"])
     assert values.shape == (16, 16, 2) and np.isfinite(values).all() and np.abs(values).max() > 0
+    assert json.loads(numbers.read_text())["degeneracy_tol_eV"] == 1e-5
+
+
+def test_lambda_map_takes_the_degeneracy_tolerance(tmp_path):
+    """PT pairs split by 2e-6 eV: below 1e-5 eV they are clusters (the exact-PT map), with 1e-7 eV they are distinct
+    bands and the map changes; the tolerance is recorded."""
+    from aiida_orbmag.io.wannier90 import write_tb_dat
+    from aiida_orbmag.physics.reference_models import cri3_like_bilayer
+
+    maps = {}
+    for name, zeeman, tol in (("exact", 0.0, 1e-5), ("split", 1e-6, 1e-5), ("distinct", 1e-6, 1e-7)):
+        model, numbers = tmp_path / f"{name}_tb.dat", tmp_path / f"{name}.json"
+        write_tb_dat(cri3_like_bilayer(zeeman=zeeman), model)
+        result = _run("plot", "lambda", model, "--mu", 0.3, "--kmesh", 8, "--degeneracy-tol", tol,
+                      "-o", tmp_path / f"{name}.png", "--json", numbers)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        document = json.loads(numbers.read_text())
+        assert document["degeneracy_tol_eV"] == tol
+        maps[name] = np.array(document["lambda_e_per_hbar_angstrom3"])
+    np.testing.assert_allclose(maps["split"], maps["exact"], rtol=1e-3, atol=1e-3 * np.abs(maps["exact"]).max())
+    assert np.abs(maps["distinct"] - maps["exact"]).max() > 1e-2 * np.abs(maps["exact"]).max()
 
 
 def test_bad_inputs_give_one_error_line(results, tmp_path):
