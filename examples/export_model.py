@@ -13,8 +13,8 @@ PK is the chain (for the paper's example, the one ``examples/cri3_bilayer.py`` r
   pseudopotentials and their checksums);
 - ``README.md``: the same record for a reader: every calculation's DFT settings and wall time (a cached step gives
   the wall time of the run it was copied from), the pseudopotentials, the Fermi level, the band edges on the NSCF grid
-  and on a 60x60 grid of the Wannier model, the spreads and the quality report. ``--command`` adds the command line
-  that launched the chain.
+  and on a 60x60 grid of the Wannier model, the model's PT-pair splitting and the degeneracy tolerance it calls for,
+  the spreads and the quality report. ``--command`` adds the command line that launched the chain.
 
 ``examples/cri3_bilayer_fig2.sh`` reads them from ``examples/data/cri3_bilayer``.
 """
@@ -28,6 +28,7 @@ import tempfile
 import numpy as np
 from aiida import orm
 
+from aiida_orbmag.calcfunctions.magnetic_symmetry import degeneracy_tol_for_pt, pt_pair_splitting_of_model
 from aiida_orbmag.io.wannier90 import read_tb_dat
 from aiida_orbmag.physics.bands import band_energies
 from aiida_orbmag.tools.provenance import provenance_report
@@ -119,6 +120,9 @@ with tempfile.TemporaryDirectory() as folder:  # read back what was written: the
 fractional = np.stack(np.meshgrid(*2 * [np.arange(60) / 60], indexing="ij"), axis=-1).reshape(-1, 2)
 wannier_energies = band_energies(tight_binding, np.column_stack([fractional, np.zeros(len(fractional))]))
 nscf_energies = np.asarray(outputs.band_structure.get_bands(), dtype=float) if "band_structure" in outputs else None
+# the PT pairs that a DFT code which cannot impose PT leaves split (only where the magnetic group has PT)
+has_pt = bool(outputs.quality_report.get_dict().get("magnetic_group_has_pt"))
+pair_splitting = pt_pair_splitting_of_model(tight_binding) if has_pt else 0.0
 timings = {f"{node.process_label}<{node.pk}>": timing(node) for node in calculations}
 model = {
     "chain": {"pk": chain.pk, "uuid": chain.uuid},
@@ -128,6 +132,8 @@ model = {
     "band_edges_nscf_grid": band_edges(nscf_energies, fermi) if nscf_energies is not None else None,
     "band_edges_wannier_60x60": band_edges(wannier_energies, fermi),
     "doped_mu_minus_fermi_eV": args.doped_mu,
+    "pt_pair_splitting_24x24_eV": pair_splitting if has_pt else None,
+    "degeneracy_tol_eV": degeneracy_tol_for_pt(pair_splitting),
     "num_wann": outputs.tight_binding.num_wann,
     "quality_report": outputs.quality_report.get_dict(),
     "spreads": wannier90.outputs.output_parameters.get_dict(),  # the Wannierization's spreads output
@@ -170,6 +176,10 @@ def readme() -> str:
         "`aiida_tb.dat` and `aiida_wsvec.dat` (MDRS shifts), gzip.",
         f"- Fermi energy (pw.x, the energy zero of every figure): {fermi:.4f} eV.",
         f"- Doped point of the figures: mu - E_F = {args.doped_mu:g} eV.",
+        f"- PT-pair splitting of the model on a 24x24 grid: {pair_splitting:.3g} eV; degeneracy tolerance of the "
+        f"figures: {model['degeneracy_tol_eV']:.3g} eV (twice that, so that the pairs are clusters)."
+        if has_pt
+        else f"- No PT in the magnetic group: degeneracy tolerance {model['degeneracy_tol_eV']:.3g} eV.",
     ]
     for where, edge in edges:
         if edge:
