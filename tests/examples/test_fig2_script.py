@@ -35,7 +35,7 @@ def figures(tmp_path_factory):
     model = {"fermi_energy_eV": FERMI, "doped_mu_minus_fermi_eV": DOPED, "band_edges_wannier_60x60": edges}
     (data / "model.json").write_text(json.dumps(model))
     completed = subprocess.run(
-        ["bash", str(SCRIPT), "16", "1", str(data), str(out), "12"], capture_output=True, text=True, timeout=600
+        ["bash", str(SCRIPT), "16", "1", str(data), str(out), "12", "8"], capture_output=True, text=True, timeout=600
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return data, out
@@ -55,7 +55,7 @@ def test_chi_json_is_relative_to_the_fermi_energy_and_keeps_the_forbidden_compon
     assert document["metadata"]["fermi_energy_eV"] == FERMI
     assert document["mu_eV"][0] == pytest.approx(-1.0) and document["mu_eV"][-1] == pytest.approx(1.5)
     chi = np.asarray(document["chi_nm_per_ohm"])
-    assert chi.shape == (2, 501, 2)
+    assert chi.shape == (1, 501, 2)  # 10 K
     assert np.max(np.abs(chi[..., 0])) > 1e-8  # chi_x lives
     assert np.max(np.abs(chi[..., 1])) <= 1e-10 * np.max(np.abs(chi[..., 0])) + 1e-30  # chi_y forbidden by C2y
 
@@ -63,10 +63,10 @@ def test_chi_json_is_relative_to_the_fermi_energy_and_keeps_the_forbidden_compon
 def test_alpha_of_t_json_holds_every_temperature_around_the_doped_point(figures):
     _, figures = figures
     document = json.loads((figures / "alpha_T.json").read_text())
-    assert document["temperature_K"] == [0, 2, 5, 10, 15, 20, 30, 40, 50]
+    assert document["temperature_K"] == [2, 5, 10, 15, 20, 30, 40, 50]
+    assert document["checks"]["conventions"]["metric_form"] == "fermi_surface"
     mu = np.asarray(document["mu_eV"])
     assert mu[0] == pytest.approx(DOPED - 0.05) and mu[-1] == pytest.approx(DOPED + 0.05) and len(mu) == 1001
-    assert document["checks"]["mott_identity"]["eta_step_over_kT"] < 1.0  # the grid resolves k_B T at 2 K
 
 
 def test_lambda_map_json_is_on_the_asked_grid(figures):
@@ -91,3 +91,7 @@ def test_summary_reads_the_figures_and_finds_the_reference_symmetry(figures):
     assert lam["odd_part_of_lambda_x_relative"] < 1e-10 and lam["even_part_of_lambda_y_relative"] < 1e-10
     assert abs(lam["sum_lambda_y_over_sum_abs"]) < 1e-10 < abs(lam["sum_lambda_x_over_sum_abs"])
     assert alpha["mu_minus_fermi_eV"] == pytest.approx(DOPED) and len(alpha["alpha_x_over_T_nA_nm_per_K2"]) == 8
+    checks = summary["checks"]
+    assert checks["kmesh"] == [8, 8] and checks["mott_eta_step_over_kT"] < 0.2
+    assert checks["mott_identity_relative_residual"] < 1e-2  # an identity on any grid
+    assert checks["alpha_x_over_T_temperatures_K"] == [60, 90, 120]
