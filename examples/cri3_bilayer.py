@@ -29,17 +29,20 @@ of step 2 takes 16 minutes at 30/240 Ry with 4 k-points. With Debian's pw.x 6.7 
 (the default family) break the spin-orbit SCF of every 16-atom cell tried; their ultrasoft twins
 (``aiida-orbmag pseudos install --ultrasoft``, ``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US``) do not, but
 from atomic densities the bilayer's spin-orbit SCF stalls near 3e-3 Ry. ``--spin-orbit-from-collinear`` starts it
-from the collinear ground state's density instead, at 3.7e-3 Ry; it then stalled too, near 3e-5 Ry (not converged
-yet). The latest run:
+from the collinear ground state's density instead, at 3.7e-3 Ry; it reaches 3.8e-5 Ry in five iterations and then
+stalls, so the run of record stops it there with ``--spin-orbit-conv-thr 5e-5`` (3e-6 Ry per atom). The run of record
+(examples/data/cri3_bilayer/README.md has every step's settings and wall time):
 
     verdi run examples/cri3_bilayer.py --cutoffs 30 240 --scf-kpoints-distance 0.4 --frozen-margin 3.0
-        --pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US --spin-orbit-mixing 0.2 12 --spin-orbit-conv-thr 1e-5
+        --pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-US --spin-orbit-mixing 0.2 12 --spin-orbit-conv-thr 5e-5
         --spin-orbit-from-collinear --submit
 
 (``--pseudo-family orbmag/pslibrary-1.0.0/PBE/FR-I_SR-Cr``, scalar-relativistic Cr and fully relativistic I, is the
-older PAW way round, not shown to converge.) Expect 3 to 4 hours on 2 cores for the Wannierisation and about 20
-minutes on a 32-core node; chi on the fast protocol's 48x48 mesh at N_w = 112 takes under a minute
-(``benchmarks/kernel.py``).
+older PAW way round, not shown to converge.) Measured on 2 cores, with the collinear steps from the cache: spin-orbit
+SCF 15 min, NSCF (9 k-points, 196 bands) 31 min, pw2wannier90 11 min, wannier90 2 min, the off-grid bands check 30 to
+40 min; chi on the fast protocol's 48x48 mesh at N_w = 112 takes a few minutes (``benchmarks/kernel.py``). The
+figures of the paper's Fig. 2 come from the exported model: ``examples/export_model.py`` then
+``examples/cri3_bilayer_fig2.sh``.
 """
 
 import argparse
