@@ -57,11 +57,12 @@ aiida-orbmag plot lambda "$MODEL" --fermi-energy "$FERMI" --mu "$DOPED" --kmesh 
 # shellcheck disable=SC2046
 aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" --mu-range "$(around -0.1)" "$(around 0.1)" 2001 \
     $(temperatures 0 10) --kmesh "$CHECK_KMESH" "$CHECK_KMESH" --symmetry "$SYMMETRY" --degeneracy-tol "$TOL" \
-    --no-progress --json "$OUT/check_analytic.json" > /dev/null
+    --processes "$PROCESSES" --no-progress --json "$OUT/check_analytic.json" > /dev/null
 # shellcheck disable=SC2046
 aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" --mu-range "$(around -0.1)" "$(around 0.1)" 2001 \
     $(temperatures 60 90 120) --kmesh "$CHECK_KMESH" "$CHECK_KMESH" --symmetry "$SYMMETRY" \
-    --degeneracy-tol "$TOL" --metric-form fermi_surface --no-progress --json "$OUT/check_fermi_surface.json" > /dev/null
+    --degeneracy-tol "$TOL" --metric-form fermi_surface --processes "$PROCESSES" --no-progress \
+    --json "$OUT/check_fermi_surface.json" > /dev/null
 
 # The numbers of the comparison with the paper (forbidden fraction, gap and doped chi_x, k-mesh error, alpha/T against
 # the Sommerfeld value, Lambda parity, the check runs): summary.json and a Markdown list on stdout
