@@ -116,3 +116,31 @@ def frozen_window_deviation(
     distance = np.abs(dft_energies[:, :, None] - wannier_energies[:, None, :]).min(axis=2)
     count = int(inside.sum())
     return (float(distance[inside].max()) if count else float("nan")), count
+
+
+def excluded_count(exclude_bands: str | None) -> int:
+    """How many bands wannier90's ``exclude_bands`` removes from the bottom ("1-N" gives N; none gives 0)."""
+    text = str(exclude_bands or "").strip()
+    if not text:
+        return 0
+    first, _, last = text.partition("-")
+    if first != "1" or not last.isdigit():
+        raise ValueError(f"Cannot count the excluded bands {text!r}: expected '1-N'.")
+    return int(last)
+
+
+def manifold_deviation(dft_energies: np.ndarray, wannier_energies: np.ndarray, first: int) -> float:
+    """Largest |E_DFT - E_Wannier| (eV) of an isolated manifold, band by band: the DFT states ``first`` ..
+    ``first + num_wann - 1`` (sorted at each k) against the model's ``num_wann`` eigenvalues.
+
+    For a manifold with gaps below and above it (the Cr d + I p bands of CrI3) the model stands for exactly these
+    states at every k, while a frozen window chosen on the grid can take in states of the next manifold off it.
+
+    :param dft_energies: (nk, nb) eV; :param wannier_energies: (nk, num_wann) eV, at the same k-points.
+    """
+    dft = np.sort(np.asarray(dft_energies, dtype=float), axis=1)
+    wannier = np.sort(np.asarray(wannier_energies, dtype=float), axis=1)
+    num_wann = wannier.shape[1]
+    if dft.shape[0] != wannier.shape[0] or first < 0 or first + num_wann > dft.shape[1]:
+        raise ValueError(f"The DFT bands {first}..{first + num_wann - 1} are not all there ({dft.shape[1]} bands).")
+    return float(np.abs(dft[:, first : first + num_wann] - wannier).max())

@@ -135,6 +135,12 @@ def quality_messages(report) -> list[str]:
         "the model reproduces the DFT states in the frozen window to "
         f"{report['max_frozen_window_deviation_eV']:.2e} eV on the grid, "
         f"{report.get('max_frozen_window_deviation_off_grid_eV', float('nan')):.2e} eV off it"
+        + (
+            f"; the isolated manifold, band by band, to {report['max_manifold_deviation_eV']:.2e} eV on the grid, "
+            f"{report.get('max_manifold_deviation_off_grid_eV', float('nan')):.2e} eV off it"
+            if "max_manifold_deviation_eV" in report
+            else ""
+        )
     ]
     if report.get("model_keeps_symmetry") is False:
         messages.append(

@@ -71,3 +71,21 @@ def test_deviation_matches_each_state_to_the_nearest_eigenvalue():
     assert count == 4 and deviation == pytest.approx(0.05)
     deviation, count = frozen_window_deviation(dft, wannier, (5.0, 6.0))
     assert count == 0 and np.isnan(deviation)
+
+
+def test_isolated_manifold_is_compared_band_by_band_where_the_window_would_take_in_the_next_one():
+    """Two model bands above one excluded band; off the grid the next DFT band dips into a window that ended under it
+    on the grid. Matching every state in the window to the nearest model state counts that band (0.5 eV off);
+    band by band the manifold is compared with its own two states (1e-3 eV)."""
+    from aiida_orbmag.physics.disentanglement import excluded_count, frozen_window_deviation, manifold_deviation
+
+    dft = np.array([[-5.0, -1.0, 0.0, 0.8], [-5.0, -1.001, 0.0, 0.5]])  # k on the grid, k off it
+    wannier = np.array([[-1.0, 0.0], [-1.0, 0.0]])
+    window = (-1.5, 0.7)  # up to just under the next band on the grid
+    assert frozen_window_deviation(dft, wannier, window)[0] == pytest.approx(0.5)
+    assert manifold_deviation(dft, wannier, excluded_count("1-1")) == pytest.approx(1e-3)
+    assert excluded_count(None) == 0 and excluded_count("1-56") == 56
+    with pytest.raises(ValueError, match="expected '1-N'"):
+        excluded_count("3-5")
+    with pytest.raises(ValueError, match="not all there"):
+        manifold_deviation(dft, wannier, 3)
