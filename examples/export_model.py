@@ -31,6 +31,7 @@ from aiida import orm
 from aiida_orbmag.calcfunctions.magnetic_symmetry import degeneracy_tol_for_pt, pt_pair_splitting_of_model
 from aiida_orbmag.io.wannier90 import read_tb_dat
 from aiida_orbmag.physics.bands import band_energies
+from aiida_orbmag.physics.disentanglement import excluded_count, manifold_deviation
 from aiida_orbmag.tools.provenance import provenance_report
 from aiida_orbmag.tools.results import band_gap
 
@@ -72,10 +73,12 @@ def timing(node: orm.CalcJobNode) -> dict:
     return {"cached_from": f"{original.process_label}<{original.pk}>", "wall_time_s": wall_time(original)}
 
 
-def band_edges(energies: np.ndarray, fermi: float) -> dict:
-    """Highest state at or below ``fermi`` and lowest above it, relative to ``fermi`` (eV), and the gap between."""
-    below, above = energies[energies <= fermi], energies[energies > fermi]
-    top, bottom = float(below.max() - fermi), float(above.min() - fermi)
+def band_edges(energies: np.ndarray, fermi: float, occupied: int) -> dict:
+    """Top of the ``occupied`` lowest states and bottom of the rest, relative to ``fermi`` (eV), and the gap between.
+
+    By count, not by E_F: pw.x's smeared Fermi level of an insulator can lie a few meV inside a band edge."""
+    ordered = np.sort(energies, axis=1)
+    top, bottom = float(ordered[:, :occupied].max() - fermi), float(ordered[:, occupied:].min() - fermi)
     return {"valence_top_eV": round(top, 6), "conduction_bottom_eV": round(bottom, 6), "gap_eV": round(bottom - top, 6)}
 
 
@@ -120,6 +123,23 @@ with tempfile.TemporaryDirectory() as folder:  # read back what was written: the
 fractional = np.stack(np.meshgrid(*2 * [np.arange(60) / 60], indexing="ij"), axis=-1).reshape(-1, 2)
 wannier_energies = band_energies(tight_binding, np.column_stack([fractional, np.zeros(len(fractional))]))
 nscf_energies = np.asarray(outputs.band_structure.get_bands(), dtype=float) if "band_structure" in outputs else None
+# one electron per spinor band: the occupied count of the DFT bands, and of the model above the excluded ones
+nscf_calculation = next(
+    node
+    for node in calculations
+    if "parameters" in node.inputs and node.inputs.parameters.get_dict().get("CONTROL", {}).get("calculation") == "nscf"
+)
+electrons = round(nscf_calculation.outputs.output_parameters["number_of_electrons"])
+first_model_band = excluded_count(outputs.quality_report["window_choice"].get("exclude_bands"))
+occupied_model = electrons - first_model_band
+# the model against the DFT states it stands for, band by band (its manifold is isolated), on the NSCF grid and off it
+wannierization = next(node for node in chain.called if node.process_label == "WannierizationWorkChain")
+manifold = {}
+for name, label in (("nscf_bands", "nscf_grid"), ("check_bands", "off_grid")):
+    if name in wannierization.outputs:
+        bands = wannierization.outputs[name]
+        interpolated = band_energies(tight_binding, bands.get_kpoints())
+        manifold[label] = manifold_deviation(bands.get_bands(), interpolated, first_model_band)
 # the PT pairs that a DFT code which cannot impose PT leaves split (only where the magnetic group has PT)
 has_pt = bool(outputs.quality_report.get_dict().get("magnetic_group_has_pt"))
 pair_splitting = pt_pair_splitting_of_model(tight_binding) if has_pt else 0.0
@@ -129,8 +149,9 @@ model = {
     "command": args.command,
     "fermi_energy_eV": fermi,
     "band_gap_nscf_grid_eV": band_gap(outputs.band_structure, fermi) if nscf_energies is not None else None,
-    "band_edges_nscf_grid": band_edges(nscf_energies, fermi) if nscf_energies is not None else None,
-    "band_edges_wannier_60x60": band_edges(wannier_energies, fermi),
+    "band_edges_nscf_grid": band_edges(nscf_energies, fermi, electrons) if nscf_energies is not None else None,
+    "band_edges_wannier_60x60": band_edges(wannier_energies, fermi, occupied_model),
+    "manifold_deviation_eV": manifold,
     "doped_mu_minus_fermi_eV": args.doped_mu,
     "pt_pair_splitting_24x24_eV": pair_splitting if has_pt else None,
     "degeneracy_tol_eV": degeneracy_tol_for_pt(pair_splitting),
@@ -146,9 +167,9 @@ report = provenance_report(chain)
 
 
 def number(value) -> str:
-    """``value`` for a reader: floats to 3 significant digits (lists element-wise), None as "not run"."""
+    """``value`` for a reader: floats to 3 significant digits (lists element-wise), None as "not reported"."""
     if value is None:
-        return "not run"
+        return "not reported"
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, (list, tuple)):
@@ -187,6 +208,12 @@ def readme() -> str:
                 f"- Band edges on the {where}: valence top {edge['valence_top_eV']:+.4f} eV, conduction bottom "
                 f"{edge['conduction_bottom_eV']:+.4f} eV from E_F; gap {edge['gap_eV']:.4f} eV."
             )
+    if manifold:
+        lines.append(
+            f"- The model against the {model['num_wann']} DFT states it stands for, band by band: largest deviation "
+            + ", ".join(f"{number(value)} eV on the {label.replace('_', ' ')}" for label, value in manifold.items())
+            + "."
+        )
     lines += [
         f"- Spreads (Å²): Omega_I {number(spreads.get('Omega_I'))}, Omega_D {number(spreads.get('Omega_D'))}, "
         f"Omega_OD {number(spreads.get('Omega_OD'))}, total {number(spreads.get('Omega_Total'))}; "
@@ -194,9 +221,14 @@ def readme() -> str:
         f"{number(spreads.get('wannierisation_converged'))}.",
         f"- Quality report: frozen window {number(quality.get('frozen_window_eV'))} eV, largest deviation from the "
         f"DFT bands in it {number(quality.get('max_frozen_window_deviation_eV'))} eV on the grid and "
-        f"{number(quality.get('max_frozen_window_deviation_off_grid_eV'))} eV off it; largest PT-pair splitting "
-        f"{number(quality.get('max_pt_pair_splitting_eV'))} eV; model keeps the magnetic symmetry: "
-        f"{number(quality.get('model_keeps_symmetry'))} (largest band deviation under the group "
+        f"{number(quality.get('max_frozen_window_deviation_off_grid_eV'))} eV off it"
+        + (
+            " (off the grid, states of the next manifold dip into this window: see the band-by-band line)"
+            if manifold
+            else ""
+        )
+        + f"; largest PT-pair splitting {number(quality.get('max_pt_pair_splitting_eV'))} eV; model keeps the "
+        f"magnetic symmetry: {number(quality.get('model_keeps_symmetry'))} (largest band deviation under the group "
         f"{number(quality.get('max_symmetry_band_deviation_eV'))} eV on the grid, "
         f"{number(quality.get('max_symmetry_band_deviation_off_grid_eV'))} eV off it).",
         "",
@@ -212,11 +244,14 @@ def readme() -> str:
             f" (cached from {entry['cached_from']})" if "cached_from" in entry else ""
         )
         lines.append(f"| {name} | {settings(node)} | {seconds} |")
-    lines += ["", "## Pseudopotentials", "", "| element | file | md5 | family |", "|---|---|---|---|"]
-    for pseudo in report["pseudopotentials"]:
-        lines.append(
-            f"| {pseudo['element']} | {pseudo['filename']} | {pseudo['md5']} | {', '.join(pseudo['families'])} |"
-        )
+    lines += ["", "## Pseudopotentials", "", "| element | file | md5 | used by |", "|---|---|---|---|"]
+    used = {}
+    for node in calculations:
+        for pseudo in node.inputs.pseudos.values() if "pseudos" in node.inputs else []:
+            users = used.setdefault((pseudo.element, pseudo.filename, pseudo.md5), {})
+            users[node.pk] = f"{node.process_label}<{node.pk}>"  # once per calculation, not per kind
+    for (element, filename, md5), users in sorted(used.items()):
+        lines.append(f"| {element} | {filename} | {md5} | {', '.join(users.values())} |")
     return "\n".join(lines) + "\n"
 
 

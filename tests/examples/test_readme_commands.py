@@ -123,7 +123,8 @@ def check_export_of_the_model(pk: int, environment: dict, tmp_path: pathlib.Path
     # the demo's antiferromagnet has PT, which pw.x cannot impose: its pairs are split, the tolerance is above that
     assert 0.0 < model["pt_pair_splitting_24x24_eV"] < 0.5 * model["degeneracy_tol_eV"] + 1e-12
     edges = model["band_edges_wannier_60x60"]
-    assert edges["valence_top_eV"] <= 0.0 < edges["conduction_bottom_eV"]
+    assert edges["gap_eV"] == pytest.approx(edges["conduction_bottom_eV"] - edges["valence_top_eV"], abs=1e-5)
+    assert abs(edges["valence_top_eV"]) < 1.0  # the states are counted from the electrons: the edge is near E_F
     readme = written[0]["README.md"].decode()
     assert f"<{pk}>" in readme and "| PwCalculation<" in readme and "| Wannier90Calculation<" in readme
     tight_binding = read_tb_dat(tmp_path / "first" / "aiida_tb.dat.gz")
