@@ -113,12 +113,25 @@ def mott_residual(result: SusceptibilityResult) -> dict:
     return report
 
 
+#: Largest side of the grid on which the uncancelled scale is evaluated: the scale is a magnitude to judge the
+#: forbidden part against, and a Lambda(k) map of the run's whole grid runs in one process (bilayer CrI3, 112 Wannier
+#: functions, 240x240: about an hour on one core, longer than the run itself on two).
+SCALE_MAX_SIDE = 96
+
+
+def scale_kmesh(kmesh) -> tuple[int, int]:
+    """The grid of the uncancelled scale: the run's, each side cut to at most :data:`SCALE_MAX_SIDE`."""
+    return tuple(min(int(n), SCALE_MAX_SIDE) for n in kmesh)
+
+
 def uncancelled_scale_function(model: TightBindingModel, result: SusceptibilityResult) -> ScaleFunction:
-    """``(mu, T) -> (2,)`` nm/Ohm: the uncancelled scale S_i of chi on the run's grid and conventions (one Lambda(k)
-    map per call, :func:`~aiida_orbmag.physics.response.lambda_map`)."""
+    """``(mu, T) -> (2,)`` nm/Ohm: the uncancelled scale S_i of chi with the run's conventions, on the run's grid with
+    each side cut to at most :data:`SCALE_MAX_SIDE` (one Lambda(k) map per call,
+    :func:`~aiida_orbmag.physics.response.lambda_map`)."""
 
     def scale(mu: float, temperature: float) -> np.ndarray:
-        lam = lambda_map(model, mu, temperature, kmesh=result.kmesh, conventions=result.conventions)
+        kmesh = scale_kmesh(result.kmesh)
+        lam = lambda_map(model, mu, temperature, kmesh=kmesh, conventions=result.conventions)
         reduced = symmetry.uncancelled_scale(lam.values, len(lam.values), model.cell_area)
         return units.chi_to_nm_per_ohm(reduced)
 

@@ -48,3 +48,14 @@ def test_mott_residual_says_why_it_was_not_evaluated():
     assert "not an increasing uniform grid" in checks.mott_residual(uneven)["reason"]
     narrow = compute_susceptibility(MODEL, [0.0, 0.1, 0.2], [0.0, 300.0], (4, 4))
     assert "k_B T inside the mu grid" in checks.mott_residual(narrow)["reason"]
+
+
+def test_uncancelled_scale_of_a_fine_run_is_taken_on_a_cut_grid(monkeypatch):
+    """A run on 120x120 takes the scale on 96x96 (one process: a whole-grid map would cost more than the run); the
+    magnitude it gives is that of the whole grid to a few percent."""
+    fine = compute_susceptibility(MODEL, [0.3], [10.0], (120, 120), relaxation_time_fs=None)
+    assert checks.scale_kmesh((120, 120)) == (96, 96) and checks.scale_kmesh((48, 36)) == (48, 36)
+    cut = checks.uncancelled_scale_function(MODEL, fine)(0.3, 10.0)
+    monkeypatch.setattr(checks, "SCALE_MAX_SIDE", 1000)
+    whole = checks.uncancelled_scale_function(MODEL, fine)(0.3, 10.0)
+    np.testing.assert_allclose(cut, whole, rtol=0.05)
