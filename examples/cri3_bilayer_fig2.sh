@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Fig. 2 of Xiao et al., PRB 103, 045401 (2021) from the committed bilayer-CrI3 Wannier model, with the package's CLI.
 #
-#   bash examples/cri3_bilayer_fig2.sh [KMESH] [PROCESSES] [DATA] [OUT] [LAMBDA_KMESH] [CHECK_KMESH]
+#   bash examples/cri3_bilayer_fig2.sh [KMESH] [PROCESSES] [DATA] [OUT] [LAMBDA_KMESH] [CHECK_KMESH] [T_KMESH]
 #
 # Reads DATA (default examples/data/cri3_bilayer/: aiida_tb.dat.gz, aiida_wsvec.dat.gz, symmetry_operations.json,
 # model.json with the Fermi energy, the band edges and the doped point) and writes the JSON of the numbers, the PNGs
 # and summary.json/summary.md of the comparison numbers under OUT (default examples/results/cri3_bilayer/). KMESH
-# (default 240) is the chi/alpha grid, LAMBDA_KMESH (default 120) the grid of the Lambda(k) maps, CHECK_KMESH (default
-# 48) the grid of the two check runs that tests/examples/test_cri3_bilayer_model.py repeats.
+# (default 240) is the grid of chi(mu) and alpha(mu), T_KMESH (default 160) that of alpha(T), LAMBDA_KMESH (default 96)
+# that of the Lambda(k) maps, CHECK_KMESH (default 48) that of the two check runs that
+# tests/examples/test_cri3_bilayer_model.py repeats. On 2 cores the defaults take about 70 minutes, most of it the
+# symmetry check of the first run (a Lambda(k) map on its whole grid, in one process).
 #
 # Conventions, from DATA/model.json and explained in examples/results/cri3_bilayer/README.md:
 # - mu is relative to the model's Fermi energy (pw.x's);
@@ -23,8 +25,9 @@ KMESH=${1:-240}
 PROCESSES=${2:-2}
 DATA=${3:-examples/data/cri3_bilayer}
 OUT=${4:-examples/results/cri3_bilayer}
-LAMBDA_KMESH=${5:-120}
+LAMBDA_KMESH=${5:-96}
 CHECK_KMESH=${6:-48}
+T_KMESH=${7:-160}
 mkdir -p "$OUT"
 read -r FERMI DOPED TOL < <(python3 -c "import json; d = json.load(open('$DATA/model.json')); \
 print(d['fermi_energy_eV'], d['doped_mu_minus_fermi_eV'], d.get('degeneracy_tol_eV', 1e-5))")
@@ -44,7 +47,7 @@ aiida-orbmag plot alpha "$OUT/chi_alpha_10K.json" -o "$OUT/fig2b_alpha.png"
 # (b, inset) alpha(T) at the doped point, on mu = doped +- 0.05 eV in 0.1 meV steps (under k_B T from 2 K up)
 # shellcheck disable=SC2046
 aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" --mu-range "$(around -0.05)" "$(around 0.05)" 1001 \
-    $(temperatures 2 5 10 15 20 30 40 50) --kmesh "$KMESH" "$KMESH" --kmesh-error --degeneracy-tol "$TOL" \
+    $(temperatures 2 5 10 15 20 30 40 50) --kmesh "$T_KMESH" "$T_KMESH" --kmesh-error --degeneracy-tol "$TOL" \
     --metric-form fermi_surface --processes "$PROCESSES" --no-progress --json "$OUT/alpha_T.json" > "$OUT/alpha_T.txt"
 aiida-orbmag plot alpha-t "$OUT/alpha_T.json" --mu "$DOPED" -o "$OUT/fig2b_alpha_T.png"
 
@@ -60,7 +63,7 @@ aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" --mu-range "$(around -0.1)
     --processes "$PROCESSES" --no-progress --json "$OUT/check_analytic.json" > /dev/null
 # shellcheck disable=SC2046
 aiida-orbmag compute "$MODEL" --fermi-energy "$FERMI" --mu-range "$(around -0.1)" "$(around 0.1)" 2001 \
-    $(temperatures 60 90 120) --kmesh "$CHECK_KMESH" "$CHECK_KMESH" --symmetry "$SYMMETRY" \
+    $(temperatures 60 90 120) --kmesh "$CHECK_KMESH" "$CHECK_KMESH" \
     --degeneracy-tol "$TOL" --metric-form fermi_surface --processes "$PROCESSES" --no-progress \
     --json "$OUT/check_fermi_surface.json" > /dev/null
 
