@@ -100,14 +100,13 @@ def wannier_quality_report(tight_binding, bands, windows, structure=None, magnet
         "window_choice": windows.get_dict(),
     }
     if check_bands is not None:
-        _, _, off_grid, off_count = _compare(model, check_bands, window)
+        _, off_wannier, off_grid, off_count = _compare(model, check_bands, window)
         report.update({"max_frozen_window_deviation_off_grid_eV": off_grid, "num_states_compared_off_grid": off_count})
     choice = windows.get_dict()
     if (choice.get("gap_above_manifold_eV") or 0.0) >= ISOLATION_GAP_EV:  # an isolated manifold: band by band too
         first = excluded_count(choice.get("exclude_bands"))
         report["max_manifold_deviation_eV"] = manifold_deviation(_dft(bands), wannier, first)
         if check_bands is not None:
-            off_wannier = band_energies(model, check_bands.get_kpoints())
             report["max_manifold_deviation_off_grid_eV"] = manifold_deviation(_dft(check_bands), off_wannier, first)
     if structure is not None and magnetic_moments is not None:
         moments = magnetic_moments.get_dict()

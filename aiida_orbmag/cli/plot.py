@@ -20,6 +20,7 @@ import pathlib
 import click
 
 from aiida_orbmag.cli.common import PROFILE, load_node, load_profile
+from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 
 OUTPUT = click.option(
     "-o",
@@ -180,9 +181,10 @@ def plot_bands_command(identifier, window, density, output, profile_name):
     help="N x N points of a Gamma-centred grid of the whole zone.",
 )  # fmt: skip
 @click.option(
-    "--degeneracy-tol", type=click.FloatRange(min=0.0), default=None, metavar="EV",
-    help="Degenerate-cluster tolerance (eV) [default: the package's, 1e-05; raise it above the PT-pair splitting of "
-    "a model that should be PT symmetric].",
+    "--degeneracy-tol", type=click.FloatRange(min=0.0), default=DEFAULT_CONVENTIONS.degeneracy_tol,
+    show_default=True, metavar="EV",
+    help="Degenerate-cluster tolerance (eV); raise it above the PT-pair splitting of a model that should be PT "
+    "symmetric.",
 )  # fmt: skip
 @click.option("--no-mdrs", is_flag=True, help="Ignore seedname_wsvec.dat beside TB_FILE (not wannier90's way).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=pathlib.Path), help="Also the numbers.")
@@ -229,11 +231,7 @@ def plot_lambda_command(
     absolute_mu = mu + (fermi_energy or 0.0)
     fractional = (np.arange(kmesh) - kmesh // 2) / kmesh  # centred on Gamma
     grid = np.stack(np.meshgrid(fractional, fractional, indexing="ij"), axis=-1).reshape(-1, 2)
-    from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
-
-    conventions = DEFAULT_CONVENTIONS.replace(
-        degeneracy_tol=DEFAULT_CONVENTIONS.degeneracy_tol if degeneracy_tol is None else degeneracy_tol
-    )
+    conventions = DEFAULT_CONVENTIONS.replace(degeneracy_tol=degeneracy_tol)
     kpoints = grid @ model.reciprocal_lattice_2d
     values = lambda_map(model, absolute_mu, temperature, kpoints=kpoints, conventions=conventions).values
     values = values.reshape(kmesh, kmesh, 2)
