@@ -35,7 +35,10 @@ def figures(tmp_path_factory):
     model = {"fermi_energy_eV": FERMI, "doped_mu_minus_fermi_eV": DOPED, "band_edges_wannier_60x60": edges}
     (data / "model.json").write_text(json.dumps(model))
     completed = subprocess.run(
-        ["bash", str(SCRIPT), "16", "1", str(data), str(out), "12", "8", "16"], capture_output=True, text=True, timeout=600
+        ["bash", str(SCRIPT), "16", "1", str(data), str(out), "12", "8", "16"],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
     return data, out
