@@ -115,3 +115,40 @@ def test_plots_of_a_chain(make_planted_chain, tmp_path, args):
         folder = pathlib.Path(os.environ["ORBMAG_FIGURES"])
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(output, folder / f"{'_'.join(str(a) for a in args)}.png")
+
+
+def _pw_bands(energies, parameters: dict, computer) -> orm.BandsData:
+    """BandsData created by a (stored, not run) pw.x CalcJobNode whose output_parameters are ``parameters``."""
+    from aiida.common.links import LinkType
+
+    node = orm.CalcJobNode(computer=computer, process_type="aiida.calculations:quantumespresso.pw")
+    node.set_process_state("finished")
+    node.set_exit_status(0)
+    node.store()
+    bands = orm.BandsData()
+    bands.set_kpoints([[0.0, 0.0, 0.0], [0.5, 0.0, 0.0]])
+    bands.set_bands(energies, units="eV")
+    for label, data in (("output_parameters", orm.Dict(parameters)), ("output_band", bands)):
+        data.base.links.add_incoming(node, LinkType.CREATE, label)
+        data.store()
+    return bands
+
+
+def test_band_gap_counts_the_electrons_not_the_smeared_fermi_level(aiida_localhost):
+    """An insulator whose smeared E_F lies 5 meV under its valence top (as pw.x put bilayer CrI3's): the gap is counted
+    from the run's electrons (one per band when noncollinear, two when not); by E_F it would be the spacing of the
+    valence states around E_F. Without a count (no pw.x creator, or spin-polarised collinear) E_F decides."""
+    from aiida_orbmag.tools.results import band_gap, occupied_band_count
+
+    energies = [[-2.0, -0.20, 0.005, 0.86, 1.5], [-1.9, -0.10, -0.03, 0.90, 1.4]]  # 3 occupied, E_F = 0
+    noncollinear = _pw_bands(energies, {"number_of_electrons": 3.0, "non_colinear_calculation": True}, aiida_localhost)
+    assert occupied_band_count(noncollinear) == 3
+    assert band_gap(noncollinear, 0.0) == pytest.approx(0.855)
+    collinear = _pw_bands(energies, {"number_of_electrons": 6.0, "lsda": False}, aiida_localhost)
+    assert occupied_band_count(collinear) == 3 and band_gap(collinear, 0.0) == pytest.approx(0.855)
+    spin_polarised = _pw_bands(energies, {"number_of_electrons": 6.0, "lsda": True}, aiida_localhost)
+    assert occupied_band_count(spin_polarised) is None
+    assert band_gap(spin_polarised, 0.0) == pytest.approx(0.035)  # by E_F: -0.03 to 0.005 eV
+    two_electrons = {"number_of_electrons": 2.0, "non_colinear_calculation": True}
+    metal = _pw_bands([[-1.0, 0.3, 0.6], [-1.0, -0.2, 0.1]], two_electrons, aiida_localhost)
+    assert band_gap(metal, 0.0) == 0.0  # the second band's top (0.3 eV) lies over the third's bottom (0.1 eV)
