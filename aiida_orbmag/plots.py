@@ -140,40 +140,75 @@ def plot_alpha_temperature(results: dict, mu: float, ax=None, component: str = "
     return ax
 
 
-def plot_lambda_maps(fractional_k: np.ndarray, values: np.ndarray, reciprocal_lattice: np.ndarray, title: str = ""):
+def plot_lambda_maps(
+    fractional_k: np.ndarray, values: np.ndarray, reciprocal_lattice: np.ndarray, title: str = "", clip_percentile=100.0
+):
     """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³) on a Gamma-centred uniform grid, in Cartesian k (1/Å).
 
     :param fractional_k: (n,) fractional coordinates of the grid along each reciprocal vector, in [-1/2, 1/2).
     :param values: (n, n, 2) Lambda at k = f1 b1 + f2 b2.
     :param reciprocal_lattice: (2, 2) rows b1, b2 (1/Å).
+    :param clip_percentile: the colour scale of each panel ends at this percentile of its |Lambda| (100: the largest);
+        below 100 the few larger values (spikes at band crossings) are drawn in the end colours and the colour bars say
+        so.
     """
     f1, f2 = np.meshgrid(fractional_k, fractional_k, indexing="ij")
     kx = f1 * reciprocal_lattice[0, 0] + f2 * reciprocal_lattice[1, 0]
     ky = f1 * reciprocal_lattice[0, 1] + f2 * reciprocal_lattice[1, 1]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.9), constrained_layout=True)
     for axis, c, name in zip(axes, range(2), COMPONENTS, strict=True):
-        limit = float(np.abs(values[..., c]).max()) or 1.0
-        mesh = axis.pcolormesh(kx, ky, values[..., c], cmap="RdBu_r", vmin=-limit, vmax=limit, shading="nearest")
-        _label_lambda_panel(fig, axis, mesh, name, title)
+        limit, clipped = _colour_limit(values[..., c], clip_percentile)
+        power = _power_of_ten(limit)
+        scaled = values[..., c] / 10.0**power
+        mesh = axis.pcolormesh(
+            kx, ky, scaled, cmap="RdBu_r", vmin=-limit / 10.0**power, vmax=limit / 10.0**power, shading="nearest"
+        )
+        _label_lambda_panel(fig, axis, mesh, name, title, clipped, power)
     return fig
 
 
-def _label_lambda_panel(fig, axis, mesh, name: str, title: str) -> None:
-    """Equal axes in Cartesian k (1/Å), the component's title and a colour bar in (e/hbar) Å³."""
+def _colour_limit(values: np.ndarray, clip_percentile: float) -> tuple[float, float | None]:
+    """(limit of a symmetric colour scale, the percentile when it clips values, else None)."""
+    if not 0.0 < clip_percentile <= 100.0:
+        raise ValueError(f"clip_percentile must lie in (0, 100], got {clip_percentile}.")
+    magnitude = np.abs(values)
+    largest = float(magnitude.max())
+    limit = float(np.percentile(magnitude, clip_percentile)) if clip_percentile < 100.0 else largest
+    if limit <= 0.0:
+        return largest or 1.0, None
+    return limit, (clip_percentile if limit < largest else None)
+
+
+def _power_of_ten(limit: float) -> int:
+    """The power of ten the colour bar's numbers are given in (0 for limits from 0.01 to 1000)."""
+    power = int(np.floor(np.log10(limit))) if limit > 0.0 else 0
+    return 0 if -2 <= power <= 2 else power
+
+
+def _label_lambda_panel(fig, axis, mesh, name: str, title: str, clipped: float | None = None, power: int = 0) -> None:
+    """Equal axes in Cartesian k (1/Å), the component's title and a colour bar in 10^power (e/hbar) Å³ (marked when
+    the scale is clipped at a percentile)."""
     axis.set_aspect("equal")
     axis.set_xlabel(r"$k_x$ (1/Å)")
     axis.set_ylabel(r"$k_y$ (1/Å)")
     axis.set_title(rf"$\Lambda_{name}(\mathbf{{k}})$ {title}")
-    fig.colorbar(mesh, ax=axis, label=r"$(e/\hbar)$ Å$^3$")
+    unit = r"$(e/\hbar)$ Å$^3$" if power == 0 else rf"$10^{{{power}}}\,(e/\hbar)$ Å$^3$"
+    label = unit + ("" if clipped is None else f", clipped at the {clipped:g}th percentile")
+    fig.colorbar(mesh, ax=axis, label=label, extend="neither" if clipped is None else "both")
 
 
-def plot_lambda_points(kpoints: np.ndarray, values: np.ndarray, title: str = ""):
-    """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³) at stored k-points (nk, 2) in Cartesian 1/Å (a ``lambda_map`` node)."""
+def plot_lambda_points(kpoints: np.ndarray, values: np.ndarray, title: str = "", clip_percentile=100.0):
+    """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³) at stored k-points (nk, 2) in Cartesian 1/Å (a ``lambda_map`` node);
+    ``clip_percentile`` as for :func:`plot_lambda_maps`."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.9), constrained_layout=True)
     for axis, c, name in zip(axes, range(2), COMPONENTS, strict=True):
-        limit = float(np.abs(values[:, c]).max()) or 1.0
-        mesh = axis.tripcolor(kpoints[:, 0], kpoints[:, 1], values[:, c], cmap="RdBu_r", vmin=-limit, vmax=limit)
-        _label_lambda_panel(fig, axis, mesh, name, title)
+        limit, clipped = _colour_limit(values[:, c], clip_percentile)
+        power = _power_of_ten(limit)
+        scale = 10.0**power
+        mesh = axis.tripcolor(
+            kpoints[:, 0], kpoints[:, 1], values[:, c] / scale, cmap="RdBu_r", vmin=-limit / scale, vmax=limit / scale
+        )
+        _label_lambda_panel(fig, axis, mesh, name, title, clipped, power)
     return fig
 
 

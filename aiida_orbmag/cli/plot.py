@@ -188,19 +188,28 @@ def plot_bands_command(identifier, window, density, output, profile_name):
 )  # fmt: skip
 @click.option("--no-mdrs", is_flag=True, help="Ignore seedname_wsvec.dat beside TB_FILE (not wannier90's way).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, path_type=pathlib.Path), help="Also the numbers.")
+@click.option(
+    "--clip-percentile", type=click.FloatRange(0.0, 100.0, min_open=True), default=100.0, show_default=True,
+    metavar="P",
+    help="End each colour scale at this percentile of |Lambda| (the larger values, spikes at band crossings, in the "
+    "end colours; the colour bar says so); 100 draws the largest.",
+)  # fmt: skip
 @OUTPUT
 @PROFILE
 def plot_lambda_command(
-    source, mu, fermi_energy, temperature, kmesh, degeneracy_tol, no_mdrs, json_file, output, profile_name
-):
+    source, mu, fermi_energy, temperature, kmesh, degeneracy_tol, no_mdrs, json_file, clip_percentile, output,
+    profile_name,
+):  # fmt: skip
     """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³, Xiao et al. Eq. 11) of a Wannier90 TB_FILE or a stored model,
     computed and drawn; or the stored map of a chain run with lambda_map_mu (its lambda_map output, or that node),
-    drawn as it is when --mu is not given. With a node, --mu is relative to the model's Fermi energy.
+    drawn as it is when --mu is not given; or a map this command wrote with --json, drawn again. With a node, --mu is
+    relative to the model's Fermi energy.
 
     Examples:
 
     \b
-        aiida-orbmag plot lambda aiida_tb.dat.gz --mu 0.48 --fermi-energy -3.1 --kmesh 96 -o lambda.png
+        aiida-orbmag plot lambda aiida_tb.dat.gz --mu 0.48 --fermi-energy -3.1 --kmesh 96 -o lambda.png --json map.json
+        aiida-orbmag plot lambda map.json --clip-percentile 99 -o lambda.png   # drawn again, no recomputation
         aiida-orbmag plot lambda 1234 -o lambda.png            # the chain's lambda_map output
         aiida-orbmag plot lambda 1234 --mu 0.1 -o lambda.png   # computed from the chain's model
     """
@@ -212,6 +221,9 @@ def plot_lambda_command(
     from aiida_orbmag.physics.response import lambda_map
 
     path = pathlib.Path(source)
+    if path.is_file() and path.suffix == ".json":
+        _draw_lambda_json(path, output, clip_percentile)
+        return
     if path.is_file():
         from aiida_orbmag.io.wannier90 import AUTO, read_tb_dat
 
@@ -222,7 +234,7 @@ def plot_lambda_command(
         node = _node(source, profile_name)
         stored = lambda_map_of_node(node)
         if mu is None and stored is not None:
-            _draw_stored_lambda(stored, output)
+            _draw_stored_lambda(stored, output, clip_percentile)
             return
         model = model_of_node(node).get_model()
         fermi_energy = model.fermi_energy if fermi_energy is None else fermi_energy
@@ -236,7 +248,9 @@ def plot_lambda_command(
     values = lambda_map(model, absolute_mu, temperature, kpoints=kpoints, conventions=conventions).values
     values = values.reshape(kmesh, kmesh, 2)
     where = r"$\mu$" if fermi_energy is None else r"$\mu - E_F$"
-    figure = plots.plot_lambda_maps(fractional, values, model.reciprocal_lattice_2d, f"({where} = {mu:g} eV)")
+    figure = plots.plot_lambda_maps(
+        fractional, values, model.reciprocal_lattice_2d, f"({where} = {mu:g} eV)", clip_percentile
+    )
     click.echo(f"Wrote {plots.save(figure, output)}")
     if json_file is not None:
         document = {
@@ -253,7 +267,33 @@ def plot_lambda_command(
         click.echo(f"Wrote {json_file}")
 
 
-def _draw_stored_lambda(stored, output) -> None:
+def _draw_lambda_json(path: pathlib.Path, output, clip_percentile: float) -> None:
+    """A map written by ``plot lambda --json``, drawn again (the same title, another colour scale)."""
+    import json
+
+    import numpy as np
+
+    from aiida_orbmag import plots
+
+    try:
+        document = json.loads(path.read_text())
+        fractional = np.asarray(document["fractional_k"], dtype=float)
+        values = np.asarray(document["lambda_e_per_hbar_angstrom3"], dtype=float)
+        reciprocal = np.asarray(document["reciprocal_lattice_per_angstrom"], dtype=float)
+        mu, fermi = document["mu_eV"], document.get("fermi_energy_eV")
+    except (ValueError, KeyError, TypeError) as error:
+        raise click.BadParameter(
+            f"{path} is not a map written by 'plot lambda --json' ({error!r}); give a model file, a node or such a map."
+        ) from error
+    n = len(fractional)
+    if values.shape != (n, n, 2) or reciprocal.shape != (2, 2):
+        raise click.BadParameter(f"{path}: Lambda has shape {values.shape}, expected ({n}, {n}, 2) for its grid.")
+    where = r"$\mu$" if fermi is None else r"$\mu - E_F$"
+    figure = plots.plot_lambda_maps(fractional, values, reciprocal, f"({where} = {mu:g} eV)", clip_percentile)
+    click.echo(f"Wrote {plots.save(figure, output)} (from {path})")
+
+
+def _draw_stored_lambda(stored, output, clip_percentile: float = 100.0) -> None:
     """A stored ``lambda_map`` (k-points in Cartesian 1/Å on the chain's uniform grid), folded onto the Gamma-centred
     zone and drawn as the computed maps are; mu relative to the model's Fermi energy when it is known."""
     import numpy as np
@@ -274,7 +314,7 @@ def _draw_stored_lambda(stored, output) -> None:
         fractional = (fractional + 0.5) % 1.0 - 0.5  # onto [-1/2, 1/2): Gamma in the middle
         order = np.lexsort((np.round(fractional[:, 1], 9), np.round(fractional[:, 0], 9)))
         axis = np.sort(np.unique(np.round(fractional[:, 0], 9)))
-        figure = plots.plot_lambda_maps(axis, values[order].reshape(n, n, 2), reciprocal, title)
+        figure = plots.plot_lambda_maps(axis, values[order].reshape(n, n, 2), reciprocal, title, clip_percentile)
     else:
-        figure = plots.plot_lambda_points(kpoints, values, title)
+        figure = plots.plot_lambda_points(kpoints, values, title, clip_percentile)
     click.echo(f"Wrote {plots.save(figure, output)} (the stored map {stored.uuid})")

@@ -76,6 +76,24 @@ def test_lambda_map_png_and_its_numbers(tmp_path):
     assert json.loads(numbers.read_text())["degeneracy_tol_eV"] == 1e-5
 
 
+def test_lambda_map_is_drawn_again_from_its_json_with_a_clipped_scale(tmp_path):
+    """The --json of a map is a source of its own: drawn again without the model, the colour scale clipped at a
+    percentile; a JSON that is not such a map is refused in one line."""
+    numbers = tmp_path / "lambda.json"
+    assert _run("plot", "lambda", REFERENCE, "--mu", 0.3, "--kmesh", 16, "-o", tmp_path / "a.png",
+                "--json", numbers).exit_code == 0  # fmt: skip
+    again = tmp_path / "again.png"
+    result = _run("plot", "lambda", numbers, "--clip-percentile", 90, "-o", again)
+    assert result.exit_code == 0 and f"from {numbers}" in result.output, result.output
+    assert again.read_bytes()[:8] == PNG_MAGIC and again.stat().st_size > 10_000
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps({"mu_eV": 0.3}))
+    result = CliRunner().invoke(cli, ["plot", "lambda", str(wrong), "-o", str(tmp_path / "w.png")])
+    assert result.exit_code != 0 and "not a map written by 'plot lambda --json'" in result.output
+    result = CliRunner().invoke(cli, ["plot", "lambda", str(numbers), "--clip-percentile", "0", "-o", str(again)])
+    assert result.exit_code != 0 and "--clip-percentile" in result.output
+
+
 def test_lambda_map_takes_the_degeneracy_tolerance(tmp_path):
     """PT pairs split by 2e-6 eV: below 1e-5 eV they are clusters (the exact-PT map), with 1e-7 eV they are distinct
     bands and the map changes; the tolerance is recorded."""

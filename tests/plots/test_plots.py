@@ -67,6 +67,24 @@ def test_lambda_maps_are_drawn_on_the_cartesian_zone(tmp_path):
     assert output.stat().st_size > 10_000
 
 
+def test_lambda_colour_scale_clipped_at_a_percentile_says_so():
+    """With spikes, the 99th percentile of |Lambda| ends the scale (in units of a power of ten) and the colour bar
+    says it is clipped; at 100 the largest value ends it, unmarked; outside (0, 100] is refused."""
+    fractional = (np.arange(20) - 10) / 20
+    values = np.random.default_rng(1).uniform(-1e4, 1e4, size=(20, 20, 2))
+    values[3, 4] = 5e6  # one spike in each component
+    reciprocal = np.array([[1.0, 0.0], [-0.5, 0.866]])
+    clipped = plots.plot_lambda_maps(fractional, values, reciprocal, "", clip_percentile=99.0)
+    limit = np.percentile(np.abs(values[..., 0]), 99.0)
+    mesh = clipped.axes[0].collections[0]
+    assert mesh.norm.vmax == pytest.approx(limit / 1e3) and mesh.norm.vmin == pytest.approx(-limit / 1e3)
+    assert "clipped at the 99th percentile" in clipped.axes[2].get_ylabel() and "10^{3}" in clipped.axes[2].get_ylabel()
+    full = plots.plot_lambda_maps(fractional, values, reciprocal, "")
+    assert full.axes[0].collections[0].norm.vmax == pytest.approx(5.0) and "clipped" not in full.axes[2].get_ylabel()
+    with pytest.raises(ValueError, match="clip_percentile"):
+        plots.plot_lambda_maps(fractional, values, reciprocal, "", clip_percentile=0.0)
+
+
 def test_a_file_that_is_not_a_result_is_refused_with_what_to_give(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"mu_eV": [0.0]}))
