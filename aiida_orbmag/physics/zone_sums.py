@@ -69,7 +69,8 @@ class ZoneJob:
     ``method`` is ``"exact"`` or ``"binned"`` (:mod:`.level_sums`); ``chunk`` the k-points per band-basis chunk;
     ``block`` the FFT sub-grid size in k-points, 0 for direct sums over R; ``coarse_step`` (s1, s2) the sub-grid of
     the k-mesh error estimate, or None; ``fft_workers`` the scipy.fft threads of whoever sums it (one in a worker
-    process, see :func:`sum_zone`).
+    process, see :func:`sum_zone`). ``points``: flat C-order indices of the only grid points to sum (direct sums,
+    ``block`` 0), or None for the whole grid (:mod:`.fermi_window`).
     """
 
     model: TightBindingModel
@@ -83,6 +84,16 @@ class ZoneJob:
     block: int
     coarse_step: tuple[int, int] | None = None
     fft_workers: int = ALL_CORES
+    points: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.points is not None and self.block:
+            raise ValueError("A ZoneJob with listed points sums them directly: give block=0.")
+
+    @property
+    def num_points(self) -> int:
+        """The k-points summed: the whole grid's, or those listed in ``points``."""
+        return self.kmesh[0] * self.kmesh[1] if self.points is None else len(self.points)
 
     def new_sums(self):
         if self.method == "exact":
@@ -94,8 +105,7 @@ class ZoneJob:
         """The grid as ``(start, stop)`` runs of k-points (direct sums) or FFT sub-grid offsets ``(s1, s2)``."""
         if self.block:
             return list(subgrid_offsets(self.kmesh, self.block))
-        n_k = self.kmesh[0] * self.kmesh[1]
-        return [(part.start, part.stop) for part in chunks(n_k, self.chunk)]
+        return [(part.start, part.stop) for part in chunks(self.num_points, self.chunk)]
 
     @property
     def cosets(self) -> list[tuple[int, int]]:
@@ -183,7 +193,7 @@ def sum_zone(job: ZoneJob, processes: int = 1, progress=None) -> ZonePartial:
 
     Each worker process runs its FFTs on one thread (its job's ``fft_workers`` set to 1): the processes share the
     cores, and their BLAS threads are the caller's business."""
-    total = job.kmesh[0] * job.kmesh[1]
+    total = job.num_points
     pieces = job.pieces()
     if processes == 1 or len(pieces) == 1:
         return sum_pieces(job, pieces, None if progress is None else lambda done: progress(done, total))
@@ -234,7 +244,11 @@ def _matrices(job: ZoneJob, interpolator: FourierInterpolator, pieces):
             connection_derivative=analytic,
         )  # fmt: skip
         return
-    kpoints = uniform_grid(reciprocal, job.kmesh)
+    if job.points is None:
+        kpoints = uniform_grid(reciprocal, job.kmesh)
+    else:  # only the listed grid points, k = (i1/n1) b1 + (i2/n2) b2 with i = i1 n2 + i2
+        indices = np.divmod(job.points, job.kmesh[1])
+        kpoints = (np.stack(indices, axis=-1) / np.array(job.kmesh)) @ reciprocal
     for start, stop in pieces:
         for part in chunks(stop - start, job.chunk):
             points = kpoints[start:stop][part]
