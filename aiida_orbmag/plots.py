@@ -104,33 +104,60 @@ def plot_alpha(results: dict, ax=None, component: str = "x", temperatures=None):
     return ax
 
 
-def sommerfeld_slope(results: dict, mu: float, component: str = "x") -> float:
+def sommerfeld_slope(
+    results: dict, mu: float, component: str = "x", temperature: float = 0.0, half_width: float | None = None
+) -> float:
     """The low-temperature Mott/Sommerfeld slope alpha/T = (pi² k_B² / 3e) dchi/dmu (nA nm/K per K) at ``mu``.
 
-    dchi/dmu is the central difference of the file's T = 0 chi at the grid point nearest ``mu``.
+    dchi/dmu is taken from the file's chi at ``temperature`` (K): the central difference at the grid point nearest
+    ``mu`` when ``half_width`` is None, otherwise the slope of a straight line fitted to chi over mu within
+    +- ``half_width`` (eV) of that point. A fit at a small T > 0 over a window wider than k_B T stands in for T = 0
+    where a grid's discrete levels make chi(mu) at T = 0 a staircase, or the metric form needs T > 0.
     """
-    t = _temperature_index(results, 0.0)
+    t = _temperature_index(results, temperature)
     mu_grid = np.asarray(results["mu_eV"], dtype=float)
     i = int(np.argmin(np.abs(mu_grid - mu)))
-    if i == 0 or i == len(mu_grid) - 1:
-        raise ValueError(f"mu = {mu} eV must lie inside the mu grid for a central difference.")
     chi = np.asarray(results["chi_nm_per_ohm"], dtype=float)[t, :, COMPONENTS.index(component)]
-    derivative = (chi[i + 1] - chi[i - 1]) / (mu_grid[i + 1] - mu_grid[i - 1])  # nm/Ohm per eV
+    if half_width is None:
+        if i == 0 or i == len(mu_grid) - 1:
+            raise ValueError(f"mu = {mu} eV must lie inside the mu grid for a central difference.")
+        derivative = (chi[i + 1] - chi[i - 1]) / (mu_grid[i + 1] - mu_grid[i - 1])  # nm/Ohm per eV
+    else:
+        near = np.abs(mu_grid - mu_grid[i]) <= half_width * (1 + 1e-9)
+        if np.count_nonzero(near) < 3:
+            raise ValueError(f"Fewer than 3 mu within {half_width} eV of {mu_grid[i]} eV: widen the window.")
+        derivative = np.polyfit(mu_grid[near], chi[near], 1)[0]
     return float(units.alpha_to_na_nm_per_k(sommerfeld_alpha_over_t(derivative / units.CHI_UNIT_NM_PER_OHM)))
 
 
-def plot_alpha_temperature(results: dict, mu: float, ax=None, component: str = "x"):
-    """alpha_component (nA nm/K) against T at the grid point nearest ``mu``, with the Sommerfeld line from dchi/dmu."""
+def plot_alpha_temperature(
+    results: dict, mu: float, ax=None, component: str = "x", slope_from: tuple[float, float] | None = None
+):
+    """alpha_component (nA nm/K) against T at the grid point nearest ``mu``, with the k-mesh error as error bars when
+    the file has it, and the Sommerfeld line from dchi/dmu: from chi at T = 0 when the file has it, or, with
+    ``slope_from`` = (T in K, half width in eV), fitted to chi at that T (:func:`sommerfeld_slope`)."""
     ax = _axis(ax)
     mu_grid = np.asarray(results["mu_eV"], dtype=float)
     i = int(np.argmin(np.abs(mu_grid - mu)))
+    c = COMPONENTS.index(component)
     temperatures = np.asarray(results["temperature_K"], dtype=float)
-    alpha = np.asarray(results["alpha_nA_nm_per_K"], dtype=float)[:, i, COMPONENTS.index(component)]
+    alpha = np.asarray(results["alpha_nA_nm_per_K"], dtype=float)[:, i, c]
     order = np.argsort(temperatures)
-    ax.plot(temperatures[order], alpha[order], "o-", label="computed")
-    if np.any(np.isclose(temperatures, 0.0)):
+    error = (results.get("kmesh_error") or {}).get("alpha_nA_nm_per_K")
+    if error is not None:
+        bars = np.asarray(error, dtype=float)[:, i, c][order]
+        ax.errorbar(temperatures[order], alpha[order], yerr=bars, fmt="o-", capsize=3, label="computed (k-mesh error)")
+    else:
+        ax.plot(temperatures[order], alpha[order], "o-", label="computed")
+    slope, source = None, ""
+    if slope_from is not None:
+        slope = sommerfeld_slope(results, mu_grid[i], component, slope_from[0], slope_from[1])
+        source = rf", d$\chi$/d$\mu$ at {slope_from[0]:g} K"
+    elif np.any(np.isclose(temperatures, 0.0)):
         slope = sommerfeld_slope(results, mu_grid[i], component)
-        ax.plot(temperatures[order], slope * temperatures[order], "--", color="0.3", label="Mott (Sommerfeld)")
+    if slope is not None:
+        line = np.concatenate([[0.0], temperatures[order]])
+        ax.plot(line, slope * line, "--", color="0.3", label=f"Mott (Sommerfeld){source}")
     ax.set_xlabel("T (K)")
     ax.set_ylabel(rf"$\alpha_{component}$ (nA nm/K)")
     where = _mu_label(results).replace(" (eV)", "")

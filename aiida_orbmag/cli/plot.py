@@ -114,11 +114,18 @@ def plot_alpha_command(results, component, output, profile_name):
 @plot.command("alpha-t")
 @RESULTS
 @click.option("--mu", type=float, required=True, help="Chemical potential (eV, as in the result); nearest grid point.")
+@click.option(
+    "--slope-from", type=(click.FloatRange(min=0.0), click.FloatRange(min=0.0, min_open=True)), default=None,
+    metavar="K EV",
+    help="Take dchi/dmu of the Sommerfeld line from a straight line fitted to chi at this temperature over mu within "
+    "this half width (for results without T = 0, or a grid whose T = 0 chi is a staircase).",
+)  # fmt: skip
 @COMPONENT
 @OUTPUT
 @PROFILE
-def plot_alpha_temperature_command(results, mu, component, output, profile_name):
-    """alpha (nA nm/K) against T at one mu, with the Mott/Sommerfeld line when the result has T = 0.
+def plot_alpha_temperature_command(results, mu, slope_from, component, output, profile_name):
+    """alpha (nA nm/K) against T at one mu, with k-mesh error bars when the result has them and the Mott/Sommerfeld
+    line when the result has T = 0 (or with --slope-from).
 
     Example: aiida-orbmag plot alpha-t results.json --mu 0.48 -o alpha_t.png (or a chain's PK)
     """
@@ -126,7 +133,7 @@ def plot_alpha_temperature_command(results, mu, component, output, profile_name)
 
     data = _results(results, profile_name)
     chosen = _component(data, component)
-    figure = plots.plot_alpha_temperature(data, mu, component=chosen)
+    figure = plots.plot_alpha_temperature(data, mu, component=chosen, slope_from=slope_from)
     _echo_written(plots.save(figure, output), chosen, component is None)
 
 

@@ -66,6 +66,15 @@ def test_alpha_plots_default_to_the_larger_component(results, tmp_path):
         assert told.exit_code == 0 and "component" not in told.output, told.output
 
 
+def test_alpha_t_takes_the_sommerfeld_slope_from_a_warm_chi(results, tmp_path):
+    output = tmp_path / "alpha_t.png"
+    result = _run("plot", "alpha-t", results, "--mu", 0.2, "--slope-from", 10, 0.05, "-o", output)
+    assert result.exit_code == 0 and output.read_bytes()[:8] == PNG_MAGIC, result.output
+    told = CliRunner().invoke(cli, ["plot", "alpha-t", str(results), "--mu", "0.2", "--slope-from", "5", "0.05",
+                                    "-o", str(output)])  # fmt: skip
+    assert told.exit_code != 0 and "No results at T = 5" in told.output
+
+
 def test_lambda_map_png_and_its_numbers(tmp_path):
     output, numbers = tmp_path / "lambda.png", tmp_path / "lambda.json"
     result = _run("plot", "lambda", REFERENCE, "--mu", 0.3, "--kmesh", 16, "-o", output, "--json", numbers)

@@ -59,6 +59,37 @@ def test_sommerfeld_slope_is_pi2_kb2_over_3e_times_dchi_dmu_in_si(tmp_path):
     assert plots.sommerfeld_slope(plots.results_from_json(path), 0.0) == pytest.approx(expected, rel=1e-10)
 
 
+def test_sommerfeld_slope_fitted_at_a_temperature_over_a_window(tmp_path):
+    """A straight-line fit over +- half_width at T > 0 gives the slope of a line with a staircase on it (the grid's
+    discrete levels), which the central difference does not; a window with too few mu is refused."""
+    mu = np.linspace(-0.02, 0.02, 41)
+    chi = np.zeros((2, 41, 2))
+    chi[1, :, 0] = 2.0e-4 * np.round(mu / 0.003) * 0.003  # a staircase of 3 meV steps along the line
+    path = tmp_path / "stairs.json"
+    path.write_text(json.dumps({"mu_eV": mu.tolist(), "temperature_K": [0.0, 10.0], "chi_nm_per_ohm": chi.tolist(),
+                                "alpha_nA_nm_per_K": chi.tolist()}))  # fmt: skip
+    data = plots.results_from_json(path)
+    linear = tmp_path / "linear.json"
+    clean = np.zeros((1, 41, 2))
+    clean[0, :, 0] = 2.0e-4 * mu
+    linear.write_text(json.dumps({"mu_eV": mu.tolist(), "temperature_K": [0.0], "chi_nm_per_ohm": clean.tolist(),
+                                  "alpha_nA_nm_per_K": clean.tolist()}))  # fmt: skip
+    expected = plots.sommerfeld_slope(plots.results_from_json(linear), 0.0)
+    fitted = plots.sommerfeld_slope(data, 0.0, temperature=10.0, half_width=0.01)
+    assert fitted == pytest.approx(expected, rel=0.05)
+    assert plots.sommerfeld_slope(data, 0.0, temperature=10.0) == 0.0  # on a step: the staircase wins
+    with pytest.raises(ValueError, match="Fewer than 3 mu"):
+        plots.sommerfeld_slope(data, 0.0, temperature=10.0, half_width=1e-4)
+
+
+def test_alpha_t_has_kmesh_error_bars_and_a_sommerfeld_line_from_a_warm_chi(results_file):
+    data = plots.results_from_json(results_file)
+    ax = plots.plot_alpha_temperature(data, 0.25, slope_from=(10.0, 0.05))
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert "computed (k-mesh error)" in labels and any("at 10 K" in label for label in labels)
+    assert ax.containers  # the error bars
+
+
 def test_lambda_maps_are_drawn_on_the_cartesian_zone(tmp_path):
     fractional = (np.arange(8) - 4) / 8
     values = np.random.default_rng(0).normal(size=(8, 8, 2))
