@@ -9,9 +9,9 @@ OUT/summary.json with:
 - the forbidden component: the symmetry check's forbidden fraction, and max|chi_y| / max|chi_x| on the whole mu grid;
 - chi_x in the gap (largest |chi_x| between the model's band edges) and under doping (largest |chi_x| outside);
 - the k-mesh error estimate relative to |chi_x| where |chi_x| > 1e-5 nm/Ohm (the issue's 10 % criterion);
-- alpha_x/T at the doped point for each T > 0 with its k-mesh error, and against the Sommerfeld value
-  (pi^2 k_B^2 / 3e) dchi_x/dmu, the slope fitted to chi_x at 10 K over +- 10 meV, with the package's own sign
-  convention (aiida_orbmag.physics.mott);
+- alpha_x/T at the doped point for each T > 0 with its k-mesh error, against the Sommerfeld value
+  (pi^2 k_B^2 / 3e) dchi_x/dmu (the slope fitted to chi_x at 10 K over +- 5 meV, with the package's own sign
+  convention, aiida_orbmag.physics.mott), and the fit alpha/T = c1 + c3 T^2 on the resolved temperatures;
 - the parity of the Lambda maps under k_x -> -k_x (the image of k under C2y): the relative size of the even part of
   Lambda_y and of the odd part of Lambda_x (both vanish when the model keeps C2y), and what each integrates to;
 - the check runs: the Mott identity's residual (analytic form) and alpha_x/T at 60, 90, 120 K (Fermi-surface form).
@@ -66,11 +66,17 @@ def chi_summary(document: dict, edges: dict, temperature: float = 10.0) -> dict:
     return summary
 
 
-def alpha_summary(document: dict, doped: float, slope_from_k: float = 10.0, half_width_ev: float = 0.01) -> dict:
+def alpha_summary(
+    document: dict, doped: float, slope_from_k: float = 10.0, half_width_ev: float = 0.005, resolved: float = 0.02
+) -> dict:
     """alpha_x/T at the doped point for every T > 0, with its k-mesh error, against the Sommerfeld (Mott, T -> 0)
-    value (pi^2 k_B^2 / 3e) dchi_x/dmu. The slope is a straight-line fit of chi_x at ``slope_from_k`` over
-    +- ``half_width_ev`` around the doped point: wider than k_B T there (0.9 meV at 10 K), so that it averages over the
-    grid's discrete levels, and narrower than chi_x's own structure (tens of meV)."""
+    value (pi^2 k_B^2 / 3e) dchi_x/dmu.
+
+    The slope is a straight-line fit of chi_x at ``slope_from_k`` over +- ``half_width_ev`` around the doped point:
+    wider than k_B T there (0.9 meV at 10 K), so that it averages over the grid's discrete levels, and narrower than
+    chi_x's own curvature (about 10 meV). The Sommerfeld expansion makes alpha/T = c1 + c3 T^2 + ... with c1 that
+    value: c1 and c3 are fitted to the temperatures whose k-mesh error is at most ``resolved`` of alpha, and the
+    change of alpha/T below 20 K, |c3| (20 K)^2 / |c1|, says how constant alpha/T is at low T."""
     mu = np.asarray(document["mu_eV"])
     temperatures = np.asarray(document["temperature_K"], dtype=float)
     at = int(np.argmin(np.abs(mu - doped)))
@@ -91,9 +97,22 @@ def alpha_summary(document: dict, doped: float, slope_from_k: float = 10.0, half
         "sommerfeld_alpha_x_over_T_nA_nm_per_K2": sommerfeld,
         "sommerfeld_slope_from": f"chi_x at {temperatures[t_index]:g} K, mu within +-{half_width_ev * 1e3:g} meV",
     }
-    if "kmesh_error" in document:
-        error = np.asarray(document["kmesh_error"]["alpha_nA_nm_per_K"])[:, at, 0]
-        summary["alpha_x_over_T_kmesh_error_nA_nm_per_K2"] = (error[warm] / temperatures[warm]).tolist()
+    if "kmesh_error" not in document:
+        return summary
+    error = np.asarray(document["kmesh_error"]["alpha_nA_nm_per_K"])[:, at, 0][warm]
+    summary["alpha_x_over_T_kmesh_error_nA_nm_per_K2"] = (error / temperatures[warm]).tolist()
+    good = error <= resolved * np.abs(alpha[warm])
+    summary["resolved_temperatures_K"] = temperatures[warm][good].tolist()
+    if np.count_nonzero(good) >= 3:
+        t = temperatures[warm][good]
+        c3, c1 = np.polyfit(t**2, ratios[good], 1)
+        summary.update({
+            "low_T_limit_c1_nA_nm_per_K2": float(c1),
+            "T2_coefficient_c3_nA_nm_per_K4": float(c3),
+            "fit_largest_residual_over_c1": float(np.max(np.abs(c1 + c3 * t**2 - ratios[good])) / abs(c1)),
+            "c1_over_sommerfeld": float(c1 / sommerfeld),
+            "alpha_over_T_change_below_20K": float(abs(c3) * 400.0 / abs(c1)),
+        })  # fmt: skip
     return summary
 
 

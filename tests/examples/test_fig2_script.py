@@ -8,6 +8,7 @@ of sane size, and that the numbers in the JSON are the ones the group and the Mo
 
 import gzip
 import json
+import math
 import pathlib
 import shutil
 import subprocess
@@ -66,10 +67,11 @@ def test_chi_json_is_relative_to_the_fermi_energy_and_keeps_the_forbidden_compon
 def test_alpha_of_t_json_holds_every_temperature_around_the_doped_point(figures):
     _, figures = figures
     document = json.loads((figures / "alpha_T.json").read_text())
-    assert document["temperature_K"] == [2, 5, 10, 15, 20, 30, 40, 50]
+    assert document["temperature_K"] == [5, 10, 15, 20, 30, 40, 50, 60]
+    assert "kmesh_error" in document  # the error bars of the figure
     assert document["checks"]["conventions"]["metric_form"] == "fermi_surface"
     mu = np.asarray(document["mu_eV"])
-    assert mu[0] == pytest.approx(DOPED - 0.05) and mu[-1] == pytest.approx(DOPED + 0.05) and len(mu) == 1001
+    assert mu[0] == pytest.approx(DOPED - 0.005) and mu[-1] == pytest.approx(DOPED + 0.005) and len(mu) == 11
 
 
 def test_lambda_map_json_is_on_the_asked_grid(figures):
@@ -94,6 +96,8 @@ def test_summary_reads_the_figures_and_finds_the_reference_symmetry(figures):
     assert lam["odd_part_of_lambda_x_relative"] < 1e-10 and lam["even_part_of_lambda_y_relative"] < 1e-10
     assert abs(lam["sum_lambda_y_over_sum_abs"]) < 1e-10 < abs(lam["sum_lambda_x_over_sum_abs"])
     assert alpha["mu_minus_fermi_eV"] == pytest.approx(DOPED) and len(alpha["alpha_x_over_T_nA_nm_per_K2"]) == 8
+    assert math.isfinite(alpha["sommerfeld_alpha_x_over_T_nA_nm_per_K2"]) and "resolved_temperatures_K" in alpha
+    assert len(alpha["alpha_x_over_T_kmesh_error_nA_nm_per_K2"]) == 8
     checks = summary["checks"]
     assert checks["kmesh"] == [8, 8] and checks["mott_eta_step_over_kT"] < 0.2
     assert checks["mott_identity_relative_residual"] < 1e-2  # an identity on any grid
