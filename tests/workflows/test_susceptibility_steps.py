@@ -102,9 +102,18 @@ def planted_susceptibility_step(monkeypatch):
 
 
 def _with_wannierization(process):
+    """A finished-looking Wannierization: a stored 4-band model and a quality report without PT
+    (parameters_with_symmetry is a calcfunction: it takes stored nodes; with PT it would set the degeneracy tolerance
+    from the model)."""
+    from aiida_orbmag.data import TightBindingData
+    from aiida_orbmag.physics.reference_models import cri3_like_bilayer
+
     process.ctx.workchain_wannierization = types.SimpleNamespace(
         inputs=types.SimpleNamespace(structure=None, magnetic_moments=None),
-        outputs=types.SimpleNamespace(tight_binding=types.SimpleNamespace(num_wann=4)),
+        outputs=types.SimpleNamespace(
+            tight_binding=TightBindingData(model=cri3_like_bilayer()).store(),
+            quality_report=orm.Dict({"magnetic_group_has_pt": False}).store(),
+        ),
     )
     return process
 
