@@ -62,6 +62,9 @@ def chi_summary(document: dict, edges: dict, temperature: float = 10.0) -> dict:
         summary["largest_kmesh_error_over_chi_x_where_large"] = (
             float(np.max(error[large] / np.abs(chi[large, 0]))) if large.any() else None
         )
+        over = large & (error > 0.1 * np.abs(chi[:, 0]))
+        summary["mu_where_large"] = int(np.count_nonzero(large))
+        summary["mu_where_large_and_kmesh_error_over_10_percent"] = mu[over].round(4).tolist()
         summary["largest_kmesh_error_nm_per_ohm"] = float(error.max())
     return summary
 
