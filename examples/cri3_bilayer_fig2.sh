@@ -6,10 +6,11 @@
 # Reads DATA (default examples/data/cri3_bilayer/: aiida_tb.dat.gz, aiida_wsvec.dat.gz, symmetry_operations.json,
 # model.json with the Fermi energy, the band edges and the doped point) and writes the JSON of the numbers, the PNGs
 # and summary.json/summary.md of the comparison numbers under OUT (default examples/results/cri3_bilayer/). KMESH
-# (default 480) is the grid of chi(mu) and alpha(mu), T_KMESH (default 240) that of alpha(T), LAMBDA_KMESH (default 96)
+# (default 720) is the grid of chi(mu) and alpha(mu), T_KMESH (default 240) that of alpha(T), LAMBDA_KMESH (default 96)
 # that of the Lambda(k) maps, CHECK_KMESH (default 48) that of the two check runs that
-# tests/examples/test_cri3_bilayer_model.py repeats. On 2 cores the defaults take about an hour, most of it the first
-# run (480x480 k-points of a 112-band model: 46 minutes with other work beside it).
+# tests/examples/test_cri3_bilayer_model.py repeats. On 2 cores the defaults take about 50 minutes, most of it the first
+# run (720x720 k-points of a 112-band model: 30 minutes; on 480x480 the k-mesh error of chi_x exceeds 10% at its two
+# sharpest peaks).
 #
 # Conventions, from DATA/model.json and explained in examples/results/cri3_bilayer/README.md:
 # - mu is relative to the model's Fermi energy (pw.x's);
@@ -21,7 +22,7 @@
 #   so analytic; so is the check run for the Mott identity, which needs T = 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-KMESH=${1:-480}
+KMESH=${1:-720}
 PROCESSES=${2:-2}
 DATA=${3:-examples/data/cri3_bilayer}
 OUT=${4:-examples/results/cri3_bilayer}
