@@ -30,7 +30,7 @@ from aiida import orm
 
 from aiida_orbmag.calcfunctions.magnetic_symmetry import degeneracy_tol_for_pt, pt_pair_splitting_of_model
 from aiida_orbmag.io.wannier90 import read_tb_dat
-from aiida_orbmag.physics.bands import band_energies
+from aiida_orbmag.physics.bands import band_energies, band_energies_on_grid
 from aiida_orbmag.physics.disentanglement import excluded_count, manifold_deviation
 from aiida_orbmag.tools.provenance import provenance_report
 from aiida_orbmag.tools.results import band_gap
@@ -120,8 +120,7 @@ with tempfile.TemporaryDirectory() as folder:  # read back what was written: the
     for name in ("aiida_tb.dat.gz", "aiida_wsvec.dat.gz"):
         (pathlib.Path(folder) / name).write_bytes((args.out / name).read_bytes())
     tight_binding = read_tb_dat(pathlib.Path(folder) / "aiida_tb.dat.gz")
-fractional = np.stack(np.meshgrid(*2 * [np.arange(60) / 60], indexing="ij"), axis=-1).reshape(-1, 2)
-wannier_energies = band_energies(tight_binding, np.column_stack([fractional, np.zeros(len(fractional))]))
+wannier_energies = band_energies_on_grid(tight_binding, (60, 60))
 nscf_energies = np.asarray(outputs.band_structure.get_bands(), dtype=float) if "band_structure" in outputs else None
 # one electron per spinor band: the occupied count of the DFT bands, and of the model above the excluded ones
 nscf_calculation = next(

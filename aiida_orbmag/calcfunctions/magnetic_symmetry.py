@@ -11,12 +11,11 @@ chi_ext follow from them.
 
 from __future__ import annotations
 
-import numpy as np
 from aiida import orm
 from aiida.engine import calcfunction
 
 from aiida_orbmag.physics import crystal_symmetry, symmetry
-from aiida_orbmag.physics.bands import band_energies, pt_pair_splitting
+from aiida_orbmag.physics.bands import band_energies_on_grid, pt_pair_splitting
 from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 
 
@@ -60,9 +59,7 @@ PAIR_SPLITTING_KMESH, PAIR_SPLITTING_FACTOR = (24, 24), 2.0
 
 def pt_pair_splitting_of_model(model, kmesh=PAIR_SPLITTING_KMESH) -> float:
     """Largest splitting (eV) of the band pairs (1, 2), (3, 4), ... of ``model`` on a uniform ``kmesh``."""
-    n1, n2 = kmesh
-    fractional = np.stack(np.meshgrid(np.arange(n1) / n1, np.arange(n2) / n2, indexing="ij"), axis=-1).reshape(-1, 2)
-    return pt_pair_splitting(band_energies(model, np.column_stack([fractional, np.zeros(len(fractional))])))
+    return pt_pair_splitting(band_energies_on_grid(model, kmesh))
 
 
 def degeneracy_tol_for_pt(splitting: float) -> float:

@@ -166,3 +166,11 @@ def band_energies(model, kpoints: np.ndarray, chunk: int = 256) -> np.ndarray:
         phases = np.exp(2j * np.pi * kpoints[start : start + chunk] @ model.r_vectors.T)  # k R
         result.append(np.linalg.eigvalsh(np.einsum("kr,rmn->kmn", phases, hoppings)))
     return np.concatenate(result)
+
+
+def band_energies_on_grid(model, kmesh) -> np.ndarray:
+    """:func:`band_energies` (eV, (n1 n2, num_wann)) on the uniform Gamma-centred grid k = (i/n1) b1 + (j/n2) b2, in
+    the C order of :func:`~aiida_orbmag.physics.kgrid.uniform_grid` (j fastest)."""
+    n1, n2 = kmesh
+    fractional = np.stack(np.meshgrid(np.arange(n1) / n1, np.arange(n2) / n2, indexing="ij"), axis=-1).reshape(-1, 2)
+    return band_energies(model, np.column_stack([fractional, np.zeros(len(fractional))]))

@@ -30,7 +30,7 @@ import numpy as np
 from aiida_orbmag import __version__
 
 from . import units
-from .bands import band_energies
+from .bands import band_energies_on_grid
 from .conventions import DEFAULT_CONVENTIONS, Conventions
 from .kgrid import check_kmesh
 from .model import TightBindingModel
@@ -95,9 +95,7 @@ def window_points(model: TightBindingModel, coarse_kmesh, refine: int, window_ev
     if isinstance(refine, bool) or not isinstance(refine, int | np.integer) or refine < 1:
         raise ValueError(f"refine must be a positive integer (fine points per coarse step), got {refine!r}.")
     low, high = window_ev
-    fractional = np.stack(np.meshgrid(np.arange(n1) / n1, np.arange(n2) / n2, indexing="ij"), axis=-1)
-    points = np.concatenate([fractional.reshape(-1, 2), np.zeros((n1 * n2, 1))], axis=1)
-    energies = band_energies(model, points).reshape(n1, n2, -1)
+    energies = band_energies_on_grid(model, (n1, n2)).reshape(n1, n2, -1)
     change = np.zeros_like(energies)
     for s1 in (-1, 0, 1):
         for s2 in (-1, 0, 1):
