@@ -36,7 +36,7 @@ from .kgrid import check_kmesh
 from .model import TightBindingModel
 from .plan import DEFAULT_EXECUTION, Execution, plan_zone_job, useful_processes
 from .response import _check_finite, _check_inputs, _kmesh_errors, _normalise
-from .zone_sums import PIECES_PER_PROCESS, sum_zone
+from .zone_sums import sum_zone
 
 DEFAULT_WINDOW_KT = 40.0  #: levels farther than this many k_B T_max from every mu are left out
 
@@ -92,8 +92,7 @@ def window_points(model: TightBindingModel, coarse_kmesh, refine: int, window_ev
     """Flat C-order indices, on the grid ``refine`` x ``coarse_kmesh``, of the fine points of the coarse cells whose
     levels may reach ``window_ev`` (eV, the model's scale); see the module's docstring for the rule."""
     n1, n2 = check_kmesh(coarse_kmesh)
-    if isinstance(refine, bool) or not isinstance(refine, int | np.integer) or refine < 1:
-        raise ValueError(f"refine must be a positive integer (fine points per coarse step), got {refine!r}.")
+    _check_refine(refine)
     low, high = window_ev
     energies = band_energies_on_grid(model, (n1, n2)).reshape(n1, n2, -1)
     change = np.zeros_like(energies)
@@ -137,8 +136,7 @@ def fermi_window_alpha(
     :param conventions, execution, progress: as for :func:`~aiida_orbmag.physics.response.compute_susceptibility`.
     """
     coarse_kmesh = check_kmesh(coarse_kmesh)
-    if isinstance(refine, bool) or not isinstance(refine, int | np.integer) or refine < 1:
-        raise ValueError(f"refine must be a positive integer (fine points per coarse step), got {refine!r}.")
+    _check_refine(refine)
     if not (np.isfinite(window_kt) and window_kt >= 20.0):
         raise ValueError(f"window_kt must be at least 20 (k_B T units), got {window_kt}; the default is 40.")
     fine = (coarse_kmesh[0] * refine, coarse_kmesh[1] * refine)
@@ -159,11 +157,8 @@ def fermi_window_alpha(
         alpha = np.zeros((len(temperature), len(mu), 2))
         error = np.zeros_like(alpha) if kmesh_error else None
         return _result(mu, temperature, alpha, fine, coarse_kmesh, refine, window_kt, window, 0, conventions, error)
-    job = plan_zone_job(model, mu, temperature, fine, conventions, execution, False, kmesh_error)
-    processes = int(execution.processes)
-    chunk = job.chunk if processes == 1 else min(job.chunk, -(-len(points) // (PIECES_PER_PROCESS * processes)))
-    job = dataclasses.replace(job, points=points, block=0, chunk=max(1, chunk))
-    processes = useful_processes(processes, len(job.pieces()))
+    job = plan_zone_job(model, mu, temperature, fine, conventions, execution, False, kmesh_error, points=points)
+    processes = useful_processes(int(execution.processes), len(job.pieces()))
     with np.errstate(all="ignore"):
         partial = sum_zone(job, processes, progress)
         alpha = _normalise(partial.sums.totals(), fine, model, None)["alpha"]
@@ -183,3 +178,8 @@ def _result(mu, temperature, alpha, fine, coarse, refine, window_kt, window, cou
         window_kt=float(window_kt), window_ev=window, points_summed=int(count), settings=settings,
         alpha_kmesh_error=error,
     )  # fmt: skip
+
+
+def _check_refine(refine) -> None:
+    if isinstance(refine, bool) or not isinstance(refine, int | np.integer) or refine < 1:
+        raise ValueError(f"refine must be a positive integer (fine points per coarse step), got {refine!r}.")

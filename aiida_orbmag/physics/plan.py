@@ -87,9 +87,11 @@ def plan_zone_job(
     execution: Execution,
     extrinsic: bool,
     kmesh_error: bool,
+    points: np.ndarray | None = None,
 ) -> ZoneJob:
     """The ZoneJob of a run: occupation method, k-mesh error sub-grid, chunk size and FFT sub-grid size (0: direct
-    sums over R), for one process or several."""
+    sums over R), for one process or several. ``points``: flat indices of the only grid points to sum (direct sums;
+    :mod:`.fermi_window`), or None for the whole grid."""
     n_channels = 1 + (conventions.metric_form == "fermi_surface") + extrinsic
     coarse_step = error_subgrid(kmesh) if kmesh_error else None
     processes = int(execution.processes)
@@ -100,16 +102,16 @@ def plan_zone_job(
     exact_weights = method == "exact" and np.any(temperature > 0)
     chunk = chunk_size(model.num_wann, len(mu) if exact_weights else 0, memory_bytes)
     block = max(1, (memory_bytes // 2) // (12 * 16 * model.num_wann**2))
-    n_k = kmesh[0] * kmesh[1]
+    n_k = kmesh[0] * kmesh[1] if points is None else len(points)
     if processes > 1:  # enough sub-grids (or runs of k-points) to share out
         block = min(block, max(1, n_k // (PIECES_PER_PROCESS * processes)))
         chunk = min(chunk, -(-n_k // (PIECES_PER_PROCESS * processes)))
     f1, f2 = subgrid_shape(kmesh, block)
     worth_it = f1 * f2 >= min(max(MIN_FFT_BLOCK, model.num_r), n_k)
-    use_fft = execution.interpolation == "fft" or (execution.interpolation == "auto" and worth_it)
+    use_fft = points is None and (execution.interpolation == "fft" or (execution.interpolation == "auto" and worth_it))
     return ZoneJob(
         model, mu, temperature, kmesh, conventions, extrinsic=extrinsic, method=method, chunk=chunk,
-        block=block if use_fft else 0, coarse_step=coarse_step, fft_workers=execution.fft_workers,
+        block=block if use_fft else 0, coarse_step=coarse_step, fft_workers=execution.fft_workers, points=points,
     )  # fmt: skip
 
 
