@@ -23,8 +23,7 @@ import sys
 
 import numpy as np
 
-from aiida_orbmag.physics import units
-from aiida_orbmag.physics.mott import sommerfeld_alpha_over_t
+from aiida_orbmag.plots import sommerfeld_slope
 
 LARGE_CHI_NM_PER_OHM = 1e-5  # where the k-mesh error must stay under 10 % of |chi_x| (the criterion)
 
@@ -86,11 +85,7 @@ def alpha_summary(
     alpha = np.asarray(document["alpha_nA_nm_per_K"])[:, at, 0]  # (n_T,)
     warm = temperatures > 0
     ratios = alpha[warm] / temperatures[warm]
-    t_index = int(np.argmin(np.abs(temperatures - slope_from_k)))
-    near = np.abs(mu - mu[at]) <= half_width_ev + 1e-9
-    chi_reduced = np.asarray(document["chi_reduced"])[t_index, :, 0]
-    slope = np.polyfit(mu[near], chi_reduced[near], 1)[0]  # (e^2/hbar) Å per eV
-    sommerfeld = float(sommerfeld_alpha_over_t(slope) * units.ALPHA_UNIT_NA_NM_PER_K)
+    sommerfeld = sommerfeld_slope(document, doped, "x", temperature=slope_from_k, half_width=half_width_ev)
     summary = {
         "mu_minus_fermi_eV": float(mu[at]),
         "kmesh": document["checks"]["kmesh"],
@@ -98,7 +93,7 @@ def alpha_summary(
         "alpha_x_over_T_nA_nm_per_K2": ratios.tolist(),
         "alpha_x_over_T_over_sommerfeld": (ratios / sommerfeld).tolist(),
         "sommerfeld_alpha_x_over_T_nA_nm_per_K2": sommerfeld,
-        "sommerfeld_slope_from": f"chi_x at {temperatures[t_index]:g} K, mu within +-{half_width_ev * 1e3:g} meV",
+        "sommerfeld_slope_from": f"chi_x at {slope_from_k:g} K, mu within +-{half_width_ev * 1e3:g} meV",
     }
     if "kmesh_error" not in document:
         return summary

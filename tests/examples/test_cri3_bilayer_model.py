@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from aiida_orbmag import plots
 from aiida_orbmag.cli.main import cli
 
 ROOT = pathlib.Path(__file__).parents[2]
@@ -125,20 +126,6 @@ def test_alpha_over_t_is_sommerfeld_at_low_temperature(warm_alpha):
     c3, c1 = np.polyfit(temperatures**2, ratios, 1)
     assert np.max(np.abs(c1 + c3 * temperatures**2 - ratios)) <= 0.02 * abs(c1)
     # the Sommerfeld value from the committed 240x240 run: chi_x at 10 K fitted over +-5 meV of the doped point
-    mu = np.asarray(committed["mu_eV"])
-    chi = np.asarray(committed["chi_nm_per_ohm"])[committed["temperature_K"].index(10.0), :, 0]
-    near = np.abs(mu - DOPED) <= 0.005 + 1e-9
-    slope = np.polyfit(mu[near], chi[near], 1)[0]  # nm/Ohm per eV
-    sommerfeld = sommerfeld_na_nm_per_k2(slope)
+    sommerfeld = plots.sommerfeld_slope(committed, DOPED, "x", temperature=10.0, half_width=0.005)
     assert c1 == pytest.approx(sommerfeld, rel=0.1)
     assert abs(c3) * 20.0**2 <= 0.05 * abs(c1)  # alpha/T constant to 5% below 20 K
-
-
-def sommerfeld_na_nm_per_k2(slope_nm_per_ohm_per_ev: float) -> float:
-    """(pi^2 k_B^2 / 3e) dchi/dmu in nA nm/K^2, through the package's own conversion."""
-    from aiida_orbmag.physics import units
-    from aiida_orbmag.physics.mott import sommerfeld_alpha_over_t
-
-    return float(
-        units.alpha_to_na_nm_per_k(sommerfeld_alpha_over_t(slope_nm_per_ohm_per_ev / units.CHI_UNIT_NM_PER_OHM))
-    )
