@@ -33,7 +33,7 @@ from aiida_orbmag.io.wannier90 import read_tb_dat
 from aiida_orbmag.physics.bands import band_energies, band_energies_on_grid
 from aiida_orbmag.physics.disentanglement import excluded_count, manifold_deviation
 from aiida_orbmag.tools.provenance import provenance_report
-from aiida_orbmag.tools.results import band_gap
+from aiida_orbmag.tools.results import band_edges_by_count, band_gap
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("pk", type=int, help="the orbmag.susceptibility chain")
@@ -77,8 +77,7 @@ def band_edges(energies: np.ndarray, fermi: float, occupied: int) -> dict:
     """Top of the ``occupied`` lowest states and bottom of the rest, relative to ``fermi`` (eV), and the gap between.
 
     By count, not by E_F: pw.x's smeared Fermi level of an insulator can lie a few meV inside a band edge."""
-    ordered = np.sort(energies, axis=1)
-    top, bottom = float(ordered[:, :occupied].max() - fermi), float(ordered[:, occupied:].min() - fermi)
+    top, bottom = (edge - fermi for edge in band_edges_by_count(energies, occupied))
     return {"valence_top_eV": round(top, 6), "conduction_bottom_eV": round(bottom, 6), "gap_eV": round(bottom - top, 6)}
 
 

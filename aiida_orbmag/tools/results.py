@@ -116,13 +116,19 @@ def band_gap(bands: orm.BandsData, fermi_energy: float) -> float:
     energies = np.asarray(bands.get_bands(), dtype=float)
     occupied = occupied_band_count(bands)
     if occupied is not None and energies.ndim == 2 and 0 < occupied < energies.shape[1]:
-        ordered = np.sort(energies, axis=1)
-        return float(max(0.0, ordered[:, occupied:].min() - ordered[:, :occupied].max()))
+        top, bottom = band_edges_by_count(energies, occupied)
+        return max(0.0, bottom - top)
     energies = energies.ravel()
     below, above = energies[energies <= fermi_energy], energies[energies > fermi_energy]
     if not len(below) or not len(above):
         return math.nan
     return float(max(0.0, above.min() - below.max()))
+
+
+def band_edges_by_count(energies: np.ndarray, occupied: int) -> tuple[float, float]:
+    """(top of the ``occupied`` lowest states, bottom of the rest) in eV of (nk, nb) energies, over all k."""
+    ordered = np.sort(np.asarray(energies, dtype=float), axis=1)
+    return float(ordered[:, :occupied].max()), float(ordered[:, occupied:].min())
 
 
 def occupied_band_count(bands: orm.BandsData) -> int | None:
