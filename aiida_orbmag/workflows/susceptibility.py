@@ -26,11 +26,17 @@ from aiida_quantumespresso.utils.mapping import prepare_process_inputs
 from aiida_quantumespresso.workflows.protocols.utils import ProtocolMixin
 from aiida_quantumespresso.workflows.pw.relax import PwRelaxWorkChain
 
-from aiida_orbmag.calcfunctions.magnetic_symmetry import magnetic_point_group, parameters_with_symmetry
+from aiida_orbmag.calcfunctions.magnetic_symmetry import (
+    PAIR_SPLITTING_FACTOR,
+    PAIR_SPLITTING_KMESH,
+    magnetic_point_group,
+    parameters_with_symmetry,
+)
 from aiida_orbmag.calcfunctions.parameters import parse_parameters
 from aiida_orbmag.calcfunctions.susceptibility import compute_susceptibility
 from aiida_orbmag.calculations.compute import ComputeCalculation
 from aiida_orbmag.data import TightBindingData
+from aiida_orbmag.physics.conventions import DEFAULT_CONVENTIONS
 from aiida_orbmag.physics.crystal_symmetry import moment_vector, spin_orientation
 from aiida_orbmag.workflows.common import clean_remote_folders, failed_child
 from aiida_orbmag.workflows.magnetic_configuration import MagneticConfigurationWorkChain, pseudos_for_kinds
@@ -375,9 +381,11 @@ class SusceptibilityWorkChain(ProtocolMixin, WorkChain):
             self.inputs.susceptibility_parameters, group, tight_binding, wannierization.outputs.quality_report
         )
         if "degeneracy_tol" not in self.inputs.susceptibility_parameters.get_dict() and "degeneracy_tol" in parameters:
+            n1, n2 = PAIR_SPLITTING_KMESH
             self.report(
                 f"degeneracy_tol {parameters['degeneracy_tol']:.3g} eV, from the model's largest PT-pair splitting on "
-                "a 24x24 grid (the magnetic group has PT): max(1e-5 eV, twice the splitting)"
+                f"a {n1}x{n2} grid (the magnetic group has PT): max({DEFAULT_CONVENTIONS.degeneracy_tol:g} eV, "
+                f"{PAIR_SPLITTING_FACTOR:g} x the splitting)"
             )
         if self.susceptibility_route(tight_binding) == "calcfunction":
             _, node = compute_susceptibility.run_get_node(
