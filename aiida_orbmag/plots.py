@@ -182,14 +182,22 @@ def plot_lambda_maps(
     f1, f2 = np.meshgrid(fractional_k, fractional_k, indexing="ij")
     kx = f1 * reciprocal_lattice[0, 0] + f2 * reciprocal_lattice[1, 0]
     ky = f1 * reciprocal_lattice[0, 1] + f2 * reciprocal_lattice[1, 1]
+
+    def draw(axis, scaled, limit):
+        return axis.pcolormesh(kx, ky, scaled, cmap="RdBu_r", vmin=-limit, vmax=limit, shading="nearest")
+
+    return _lambda_figure([values[..., c] for c in range(2)], title, clip_percentile, draw)
+
+
+def _lambda_figure(components: list, title: str, clip_percentile: float, draw):
+    """The two panels of Lambda_x and Lambda_y: each component's colour scale (clipped at ``clip_percentile``, in a
+    power of ten), drawn by ``draw(axis, values / 10^power, limit / 10^power)``, and its labels."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.9), constrained_layout=True)
-    for axis, c, name in zip(axes, range(2), COMPONENTS, strict=True):
-        limit, clipped = _colour_limit(values[..., c], clip_percentile)
+    for axis, values, name in zip(axes, components, COMPONENTS, strict=True):
+        limit, clipped = _colour_limit(values, clip_percentile)
         power = _power_of_ten(limit)
-        scaled = values[..., c] / 10.0**power
-        mesh = axis.pcolormesh(
-            kx, ky, scaled, cmap="RdBu_r", vmin=-limit / 10.0**power, vmax=limit / 10.0**power, shading="nearest"
-        )
+        scale = 10.0**power
+        mesh = draw(axis, values / scale, limit / scale)
         _label_lambda_panel(fig, axis, mesh, name, title, clipped, power)
     return fig
 
@@ -227,16 +235,11 @@ def _label_lambda_panel(fig, axis, mesh, name: str, title: str, clipped: float |
 def plot_lambda_points(kpoints: np.ndarray, values: np.ndarray, title: str = "", clip_percentile=100.0):
     """Lambda_x(k) and Lambda_y(k) ((e/hbar) Å³) at stored k-points (nk, 2) in Cartesian 1/Å (a ``lambda_map`` node);
     ``clip_percentile`` as for :func:`plot_lambda_maps`."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.9), constrained_layout=True)
-    for axis, c, name in zip(axes, range(2), COMPONENTS, strict=True):
-        limit, clipped = _colour_limit(values[:, c], clip_percentile)
-        power = _power_of_ten(limit)
-        scale = 10.0**power
-        mesh = axis.tripcolor(
-            kpoints[:, 0], kpoints[:, 1], values[:, c] / scale, cmap="RdBu_r", vmin=-limit / scale, vmax=limit / scale
-        )
-        _label_lambda_panel(fig, axis, mesh, name, title, clipped, power)
-    return fig
+
+    def draw(axis, scaled, limit):
+        return axis.tripcolor(kpoints[:, 0], kpoints[:, 1], scaled, cmap="RdBu_r", vmin=-limit, vmax=limit)
+
+    return _lambda_figure([values[:, c] for c in range(2)], title, clip_percentile, draw)
 
 
 def plot_bands(distance, wannier, ticks, labels, dft=(), fermi_energy=None, window=None, ax=None):

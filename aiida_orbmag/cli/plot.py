@@ -254,9 +254,8 @@ def plot_lambda_command(
     kpoints = grid @ model.reciprocal_lattice_2d
     values = lambda_map(model, absolute_mu, temperature, kpoints=kpoints, conventions=conventions).values
     values = values.reshape(kmesh, kmesh, 2)
-    where = r"$\mu$" if fermi_energy is None else r"$\mu - E_F$"
     figure = plots.plot_lambda_maps(
-        fractional, values, model.reciprocal_lattice_2d, f"({where} = {mu:g} eV)", clip_percentile
+        fractional, values, model.reciprocal_lattice_2d, _lambda_title(mu, fermi_energy), clip_percentile
     )
     click.echo(f"Wrote {plots.save(figure, output)}")
     if json_file is not None:
@@ -272,6 +271,12 @@ def plot_lambda_command(
         }
         json_file.write_text(json.dumps(document))
         click.echo(f"Wrote {json_file}")
+
+
+def _lambda_title(mu: float, fermi_energy: float | None) -> str:
+    """The panels' title: mu as given, relative to E_F when a Fermi energy is known."""
+    where = r"$\mu$" if fermi_energy is None else r"$\mu - E_F$"
+    return f"({where} = {mu:g} eV)"
 
 
 def _draw_lambda_json(path: pathlib.Path, output, clip_percentile: float) -> None:
@@ -295,8 +300,7 @@ def _draw_lambda_json(path: pathlib.Path, output, clip_percentile: float) -> Non
     n = len(fractional)
     if values.shape != (n, n, 2) or reciprocal.shape != (2, 2):
         raise click.BadParameter(f"{path}: Lambda has shape {values.shape}, expected ({n}, {n}, 2) for its grid.")
-    where = r"$\mu$" if fermi is None else r"$\mu - E_F$"
-    figure = plots.plot_lambda_maps(fractional, values, reciprocal, f"({where} = {mu:g} eV)", clip_percentile)
+    figure = plots.plot_lambda_maps(fractional, values, reciprocal, _lambda_title(mu, fermi), clip_percentile)
     click.echo(f"Wrote {plots.save(figure, output)} (from {path})")
 
 
